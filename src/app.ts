@@ -1,0 +1,132 @@
+/**
+ * `createApp(config)`: the whole server, used by `main.ts` and by the tests alike. Express and
+ * Socket.IO share one HTTP server; the room store, the sweeper and the gateway are wired here.
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { Server } from 'socket.io';
+import type { Config } from './config/config.ts';
+import { systemClock, type Clock } from './domain/types.ts';
+import { attachGateway, type Gateway } from './gateway/gateway.ts';
+import type { IoServer } from './gateway/types.ts';
+import { originAllowed, corsOptions } from './http/cors.ts';
+import { createHttpApp } from './http/http-app.ts';
+import { createLogger } from './observability/logger.ts';
+import { cryptoIds, type IdSource } from './security/random.ts';
+import { RoomService } from './service/room-service.ts';
+import { Sweeper } from './service/sweeper.ts';
+import { MemoryRoomStore } from './store/memory-store.ts';
+import type { RoomStore } from './store/room-store.ts';
+
+export interface AppOptions {
+  clock?: Clock;
+  ids?: IdSource;
+  logger?: Logger;
+  store?: RoomStore;
+}
+
+export interface App {
+  config: Config;
+  log: Logger;
+  io: IoServer;
+  httpServer: HttpServer;
+  store: RoomStore;
+  service: RoomService;
+  sweeper: Sweeper;
+  gateway: Gateway;
+  /** Listens on config's host and port (port 0: any free port); resolves with the bound port. */
+  listen(): Promise<number>;
+  /** Graceful shutdown (§1.7): transport-level close, so clients reconnect by themselves. */
+  close(): Promise<void>;
+}
+
+export function createApp(config: Config, opts: AppOptions = {}): App {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.logger ?? createLogger(config);
+  const store = opts.store ?? new MemoryRoomStore();
+  const startedAt = Date.now();
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  let shuttingDown = false;
+
+  const httpServer = createServer();
+  const io: IoServer = new Server(httpServer, {
+    transports: ['websocket', 'polling'],
+    perMessageDeflate: false,
+    httpCompression: false,
+    maxHttpBufferSize: config.http.maxHttpBufferSize,
+    pingInterval: config.http.pingIntervalMs,
+    pingTimeout: config.http.pingTimeoutMs,
+    cors: corsOptions(config.http.allowedOrigins),
+    // Cross-site WebSocket hijacking: browsers send Origin on upgrades too, and CORS does not
+    // apply to WebSockets, so the allow-list is enforced here for every transport.
+    allowRequest: (req, cb) => cb(null, originAllowed(config.http.allowedOrigins, req.headers.origin)),
+    connectionStateRecovery: {
+      maxDisconnectionDuration: config.timers.recoveryWindowMs,
+      skipMiddlewares: true,
+    },
+  });
+
+  const service = new RoomService(store, config, clock, opts.ids ?? cryptoIds, log);
+  const gateway = attachGateway(io, service, config, clock, log);
+  const sweeper = new Sweeper(store, config, clock, (e) => gateway.apply(e), log);
+
+  const app = createHttpApp({
+    config,
+    store,
+    log,
+    startedAt,
+    isShuttingDown: () => shuttingDown,
+    runtimeStats: () => ({
+      connections: io.engine.clientsCount,
+      instance: config.instanceId,
+      store: store.kind,
+      eventLoopDelayMs: {
+        p50: loopDelay.percentile(50) / 1e6,
+        p99: loopDelay.percentile(99) / 1e6,
+        max: loopDelay.max / 1e6,
+      },
+      memory: { rssMb: Math.round(process.memoryUsage.rss() / 1048576) },
+    }),
+  });
+  httpServer.on('request', app);
+
+  return {
+    config,
+    log,
+    io,
+    httpServer,
+    store,
+    service,
+    sweeper,
+    gateway,
+    listen() {
+      return new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.http.port, config.http.host, () => {
+          httpServer.off('error', reject);
+          sweeper.start();
+          resolve((httpServer.address() as AddressInfo).port);
+        });
+      });
+    },
+    async close() {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      gateway.shutdown();
+      await sweeper.stop();
+      // io.close() ends every socket without a Socket.IO disconnect packet and closes the
+      // transports (a WebSocket close frame), so clients see "transport close" and reconnect.
+      const closing = io.close();
+      httpServer.closeIdleConnections();
+      const force = setTimeout(() => httpServer.closeAllConnections(), 2000);
+      force.unref();
+      await closing;
+      clearTimeout(force);
+      loopDelay.disable();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,243 @@
+/**
+ * Configuration: the only module that reads the environment. It is parsed once, with zod, into a
+ * typed and frozen object shaped for the code (`config.timers.ownerStateTimeoutMs`), and fails fast
+ * with a message that names every bad variable. Defaults are documented here and in README.md.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+/** Rate spec "perSecond:burst", e.g. "2:10". */
+const rate = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((v, ctx) => {
+      const m = /^\s*(\d+(?:\.\d+)?)\s*:\s*(\d+)\s*$/.exec(v);
+      if (!m || Number(m[1]) <= 0 || Number(m[2]) < 1) {
+        ctx.addIssue({ code: 'custom', message: `expected "perSecond:burst" like "2:10", got "${v}"` });
+        return z.NEVER;
+      }
+      return { perSecond: Number(m[1]), burst: Number(m[2]) };
+    });
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+/** The environment variables we read, with their defaults (see README "Configuration"). */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: int(3001, 0, 65535),
+  AUTH_KEY: optionalString,
+  ALLOWED_ORIGINS: z.string().default('*'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: z.string().default('false'),
+  INSTANCE_ID: optionalString,
+
+  PLAYBACK_CONTROL: z.enum(['shared', 'owner']).default('shared'),
+
+  SWEEP_INTERVAL_MS: int(10_000, 50),
+  OWNER_STATE_TIMEOUT_MS: int(30_000, 0),
+  OWNER_ROOM_TIMEOUT_MS: int(300_000, 0),
+  EMPTY_ROOM_GRACE_MS: int(60_000, 0),
+  MEMBER_DISCONNECT_GRACE_MS: int(0, 0),
+  RECOVERY_WINDOW_MS: int(120_000, 0),
+  PING_INTERVAL_MS: int(25_000, 1_000),
+  PING_TIMEOUT_MS: int(20_000, 1_000),
+  SHUTDOWN_TIMEOUT_MS: int(8_000, 100, 60_000),
+
+  MAX_MEMBERS_PER_ROOM: int(50, 1, 10_000),
+  MAX_ROOMS: int(20_000, 1),
+  MAX_ROOMS_PER_IP: int(20, 1),
+  MAX_LISTED_ROOMS: int(500, 1, 100_000),
+  MAX_CHAT_LENGTH: int(500, 200, 10_000),
+  MAX_AUDIO_CHUNK_BYTES: int(16_384, 2, 60_000),
+  MAX_STATE_BYTES: int(8_192, 1_024, 60_000),
+  MAX_SIGNAL_BYTES: int(32_768, 1_024, 60_000),
+  MAX_HTTP_BUFFER_SIZE: int(65_536, 16_384, 1_048_576),
+  MAX_PENDING_EVENTS: int(64, 4, 10_000),
+
+  RATE_HEARTBEAT: rate('1:10'),
+  RATE_ROOM: rate('2:12'),
+  RATE_CHAT: rate('3:12'),
+  RATE_PLAYBACK: rate('20:60'),
+  RATE_SIGNAL: rate('40:400'),
+  RATE_AUDIO: rate('16:48'),
+  PASSWORD_ATTEMPTS: rate('0.02:5'),
+  PASSWORD_ATTEMPTS_PER_IP: rate('0.1:30'),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export type RateSpec = { perSecond: number; burst: number };
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  instanceId: string;
+  http: {
+    host: string;
+    port: number;
+    /** `true` when ALLOWED_ORIGINS is `*`: any origin, for HTTP and Socket.IO polling (PROTOCOL §9, §10.6). */
+    allowedOrigins: true | string[];
+    /** Express `trust proxy` value; decides which address counts as the client's IP. */
+    trustProxy: boolean | number | string;
+    maxHttpBufferSize: number;
+    pingIntervalMs: number;
+    pingTimeoutMs: number;
+    shutdownTimeoutMs: number;
+  };
+  auth: {
+    /** Accepted keys (several allow rotation). Never logged. */
+    keys: readonly string[];
+    /** True when no key was configured and one was generated for this development run (PROTOCOL §1.3). */
+    generated: boolean;
+  };
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  rooms: {
+    defaultPlaybackControl: 'shared' | 'owner';
+    maxMembers: number;
+    maxRooms: number;
+    maxRoomsPerIp: number;
+    /** At most this many public rooms in one `room:list` answer, newest first. */
+    maxListed: number;
+  };
+  timers: {
+    sweepIntervalMs: number;
+    ownerStateTimeoutMs: number;
+    ownerRoomTimeoutMs: number;
+    emptyRoomGraceMs: number;
+    memberGraceMs: number;
+    recoveryWindowMs: number;
+  };
+  limits: {
+    maxChatLength: number;
+    maxAudioChunkBytes: number;
+    maxStateBytes: number;
+    maxSignalBytes: number;
+    maxPendingEvents: number;
+  };
+  rates: {
+    heartbeat: RateSpec;
+    room: RateSpec;
+    chat: RateSpec;
+    playback: RateSpec;
+    signal: RateSpec;
+    audio: RateSpec;
+    passwordPerRoomIp: RateSpec;
+    passwordPerIp: RateSpec;
+  };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function parseTrustProxy(v: string): boolean | number | string {
+  const t = v.trim();
+  if (t === '' || t === 'false') return false;
+  if (t === 'true') return true;
+  if (/^\d+$/.test(t)) return Number(t);
+  return t; // e.g. "loopback, 10.0.0.0/8" (express syntax)
+}
+
+function parseOrigins(v: string): true | string[] {
+  const list = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (list.length === 0 || list.includes('*')) return true;
+  return list.map((o) => o.replace(/\/+$/, ''));
+}
+
+/** Parse an environment (defaults to `process.env`) into a frozen Config, or throw ConfigError. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const keys = (e.AUTH_KEY ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  let generated = false;
+  if (keys.length === 0) {
+    if (e.NODE_ENV === 'production') {
+      throw new ConfigError('Invalid configuration:\n  AUTH_KEY: required when NODE_ENV=production');
+    }
+    keys.push(randomBytes(24).toString('base64url'));
+    generated = true;
+  }
+  if (e.NODE_ENV === 'production' && keys.some((k) => k.length < 16)) {
+    throw new ConfigError('Invalid configuration:\n  AUTH_KEY: each key must be at least 16 characters in production');
+  }
+  if (e.OWNER_ROOM_TIMEOUT_MS < e.OWNER_STATE_TIMEOUT_MS) {
+    throw new ConfigError(
+      'Invalid configuration:\n  OWNER_ROOM_TIMEOUT_MS: must not be shorter than OWNER_STATE_TIMEOUT_MS',
+    );
+  }
+
+  const config: Config = {
+    env: e.NODE_ENV,
+    instanceId: e.INSTANCE_ID ?? randomBytes(4).toString('hex'),
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      allowedOrigins: parseOrigins(e.ALLOWED_ORIGINS),
+      trustProxy: parseTrustProxy(e.TRUST_PROXY),
+      maxHttpBufferSize: e.MAX_HTTP_BUFFER_SIZE,
+      pingIntervalMs: e.PING_INTERVAL_MS,
+      pingTimeoutMs: e.PING_TIMEOUT_MS,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    },
+    auth: { keys, generated },
+    log: { level: e.LOG_LEVEL },
+    rooms: {
+      defaultPlaybackControl: e.PLAYBACK_CONTROL,
+      maxMembers: e.MAX_MEMBERS_PER_ROOM,
+      maxRooms: e.MAX_ROOMS,
+      maxRoomsPerIp: e.MAX_ROOMS_PER_IP,
+      maxListed: e.MAX_LISTED_ROOMS,
+    },
+    timers: {
+      sweepIntervalMs: e.SWEEP_INTERVAL_MS,
+      ownerStateTimeoutMs: e.OWNER_STATE_TIMEOUT_MS,
+      ownerRoomTimeoutMs: e.OWNER_ROOM_TIMEOUT_MS,
+      emptyRoomGraceMs: e.EMPTY_ROOM_GRACE_MS,
+      memberGraceMs: e.MEMBER_DISCONNECT_GRACE_MS,
+      recoveryWindowMs: e.RECOVERY_WINDOW_MS,
+    },
+    limits: {
+      maxChatLength: e.MAX_CHAT_LENGTH,
+      maxAudioChunkBytes: e.MAX_AUDIO_CHUNK_BYTES,
+      maxStateBytes: e.MAX_STATE_BYTES,
+      maxSignalBytes: e.MAX_SIGNAL_BYTES,
+      maxPendingEvents: e.MAX_PENDING_EVENTS,
+    },
+    rates: {
+      heartbeat: e.RATE_HEARTBEAT,
+      room: e.RATE_ROOM,
+      chat: e.RATE_CHAT,
+      playback: e.RATE_PLAYBACK,
+      signal: e.RATE_SIGNAL,
+      audio: e.RATE_AUDIO,
+      passwordPerRoomIp: e.PASSWORD_ATTEMPTS,
+      passwordPerIp: e.PASSWORD_ATTEMPTS_PER_IP,
+    },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

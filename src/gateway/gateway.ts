@@ -1,0 +1,97 @@
+/**
+ * The Socket.IO gateway: authentication, one handler per event through the shared wrapper, and the
+ * connection lifecycle (disconnect is not a leave, recovery restores the member, §5.21).
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.ts';
+import type { Clock, Effect } from '../domain/types.ts';
+import type { Actor, RoomService } from '../service/room-service.ts';
+import { authMiddleware } from './auth.ts';
+import { clientIp, compileTrust } from './client-ip.ts';
+import { applyEffects } from './effects.ts';
+import { buildEventTable } from './events.ts';
+import { bindEvent, type HandlerDeps } from './handler.ts';
+import { SocketRateLimiter } from './rate-limit.ts';
+import { SerialQueue } from './serial-queue.ts';
+import type { IoServer, IoSocket } from './types.ts';
+
+export interface Gateway {
+  apply(effects: readonly Effect[]): void;
+  /** Stop processing disconnects as leaves (graceful shutdown keeps rooms as they are). */
+  shutdown(): void;
+  /** Resolves when every socket's queued handlers have run. */
+  idle(): Promise<void>;
+}
+
+export function attachGateway(io: IoServer, service: RoomService, config: Config, clock: Clock, log: Logger): Gateway {
+  const trust = compileTrust(config.http.trustProxy);
+  const table = buildEventTable(service, config);
+  const queues = new Set<SerialQueue>();
+  let shuttingDown = false;
+  const apply = (effects: readonly Effect[]) => applyEffects(io, effects, log);
+
+  io.use(authMiddleware(config.auth.keys, log));
+
+  io.on('connection', (socket: IoSocket) => {
+    if (!socket.recovered) socket.data = { ip: clientIp(socket.request, trust) };
+    const queue = new SerialQueue();
+    queues.add(queue);
+    const actor = (): Actor => ({
+      socketId: socket.id,
+      ip: socket.data.ip,
+      roomId: socket.data.roomId,
+      helperRoomId: socket.data.helperRoomId,
+      ownerToken: socket.data.ownerToken,
+      userName: socket.data.userName,
+    });
+    const deps: HandlerDeps = {
+      limiter: new SocketRateLimiter(config.rates, clock),
+      queue,
+      maxPending: config.limits.maxPendingEvents,
+      log,
+      actor,
+      commit(result) {
+        if (result.ownerToken !== undefined) socket.data.ownerToken = result.ownerToken;
+        if (result.userName !== undefined) socket.data.userName = result.userName;
+        apply(result.effects);
+      },
+    };
+    for (const [event, spec] of Object.entries(table)) bindEvent(socket, event, spec, deps);
+
+    log.info({ socketId: socket.id, recovered: socket.recovered, transport: socket.conn.transport.name }, 'connected');
+
+    if (socket.recovered) {
+      queue.push(async () => {
+        try {
+          apply(await service.recover(actor()));
+        } catch (err) {
+          log.error({ err, socketId: socket.id }, 'recovery failed');
+        }
+      });
+    }
+
+    socket.on('disconnect', (reason) => {
+      log.info({ socketId: socket.id, reason, roomId: socket.data.roomId }, 'disconnected');
+      if (shuttingDown) return;
+      queue.push(async () => {
+        try {
+          apply(await service.disconnect(actor()));
+        } catch (err) {
+          log.error({ err, socketId: socket.id }, 'disconnect handling failed');
+        } finally {
+          queues.delete(queue);
+        }
+      });
+    });
+  });
+
+  return {
+    apply,
+    shutdown() {
+      shuttingDown = true;
+    },
+    async idle() {
+      await Promise.all([...queues].map((q) => q.drain()));
+    },
+  };
+}

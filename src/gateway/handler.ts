@@ -1,0 +1,99 @@
+/**
+ * The one wrapper every client event goes through (STYLE: "every handler goes through one
+ * wrapper"): rate limit, then (in the socket's serial queue) sanitise and validate, run, carry out
+ * the effects, answer the ack; anything unexpected is caught here, logged once, and answered
+ * `internal`. No input can throw out of a handler (PROTOCOL §5, §10.2).
+ */
+import type { Logger } from 'pino';
+import type { output, ZodType } from 'zod';
+import { failureAck, type ErrorCode } from '../domain/errors.ts';
+import type { Effect } from '../domain/types.ts';
+import type { Actor, ServiceResult } from '../service/room-service.ts';
+import { sanitize } from '../wire/sanitize.ts';
+import type { RateClass, SocketRateLimiter } from './rate-limit.ts';
+import type { SerialQueue } from './serial-queue.ts';
+import type { IoSocket } from './types.ts';
+
+export type Parsed<P> = { ok: true; value: P } | { ok: false };
+
+export interface EventSpec<P> {
+  rate: RateClass;
+  parse: (raw: unknown) => Parsed<P>;
+  /** The failed ack for this event (§3), or undefined when the event has no ack. */
+  failAck?: (code: ErrorCode) => unknown;
+  /** Default ack on success when the result carries none. */
+  okAck?: unknown;
+  run: (actor: Actor, payload: P, socket: IoSocket) => Promise<ServiceResult>;
+}
+
+/** Payload = sanitised JSON that passes the schema and fits in `maxBytes` once serialised. */
+export function fromSchema<S extends ZodType>(schema: S, maxBytes: number): (raw: unknown) => Parsed<output<S>> {
+  return (raw) => {
+    const clean = sanitize(raw);
+    if (clean === undefined) return { ok: false };
+    const r = schema.safeParse(clean);
+    if (!r.success) return { ok: false };
+    if (JSON.stringify(r.data).length > maxBytes) return { ok: false };
+    return { ok: true, value: r.data };
+  };
+}
+
+/** Events without a payload ignore whatever arrives (`socket.emit('play:play', junk)` is a play). */
+export const noPayload = (): Parsed<undefined> => ({ ok: true, value: undefined });
+
+export const simpleFailAck = (code: ErrorCode) => failureAck(code);
+
+export interface HandlerDeps {
+  limiter: SocketRateLimiter;
+  queue: SerialQueue;
+  maxPending: number;
+  log: Logger;
+  actor(): Actor;
+  /** Carries out effects and remembers what the socket now holds. */
+  commit(result: { effects: Effect[]; ownerToken?: string; userName?: string }): void;
+}
+
+function answer(ack: ((...a: unknown[]) => void) | undefined, body: unknown, log: Logger): void {
+  if (!ack) return;
+  try {
+    ack(body);
+  } catch (err) {
+    log.error({ err }, 'ack failed');
+  }
+}
+
+export function bindEvent<P>(socket: IoSocket, event: string, spec: EventSpec<P>, deps: HandlerDeps): void {
+  socket.on(event, (...args: unknown[]) => {
+    const last = args[args.length - 1];
+    // Only events with an ack in the protocol answer one; a callback on another event is ignored.
+    const ack = spec.failAck && typeof last === 'function' ? (last as (...a: unknown[]) => void) : undefined;
+    const raw = typeof args[0] === 'function' ? undefined : args[0];
+    const failAck = spec.failAck;
+    if (!deps.limiter.take(spec.rate) || deps.queue.size >= deps.maxPending) {
+      deps.log.debug({ event, socketId: socket.id }, 'rate limited');
+      if (failAck) answer(ack, failAck('rate_limited'), deps.log);
+      return;
+    }
+    deps.queue.push(async () => {
+      try {
+        const parsed = spec.parse(raw);
+        if (!parsed.ok) {
+          deps.log.debug({ event, socketId: socket.id }, 'invalid payload');
+          if (failAck) answer(ack, failAck('invalid_payload'), deps.log);
+          return;
+        }
+        const result = await spec.run(deps.actor(), parsed.value, socket);
+        if (!result.ok) {
+          deps.log.debug({ event, socketId: socket.id, code: result.code }, 'refused');
+          if (failAck) answer(ack, failAck(result.code), deps.log);
+          return;
+        }
+        deps.commit(result);
+        answer(ack, result.ack ?? spec.okAck, deps.log);
+      } catch (err) {
+        deps.log.error({ err, event, socketId: socket.id }, 'handler failed');
+        if (failAck) answer(ack, failAck('internal'), deps.log);
+      }
+    });
+  });
+}

@@ -1,0 +1,121 @@
+/**
+ * The one rate limiter (token buckets), used per socket and per event class, and keyed (per IP, per
+ * room and IP) for password guesses. Events over a limit are dropped and their acks answered
+ * `rate_limited`; nothing here ever disconnects a client (PROTOCOL §1.7). Later limits (per IP,
+ * per room) extend this module rather than sit beside it.
+ */
+import type { Clock } from '../domain/types.ts';
+import type { RateSpec } from '../config/config.ts';
+
+export const RATE_CLASSES = ['heartbeat', 'room', 'chat', 'playback', 'signal', 'audio'] as const;
+export type RateClass = (typeof RATE_CLASSES)[number];
+
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly spec: RateSpec,
+    now: number,
+  ) {
+    this.tokens = spec.burst;
+    this.last = now;
+  }
+
+  private refill(now: number): void {
+    if (now > this.last) {
+      this.tokens = Math.min(this.spec.burst, this.tokens + ((now - this.last) / 1000) * this.spec.perSecond);
+      this.last = now;
+    }
+  }
+
+  /** Takes one token if there is one. */
+  take(now: number): boolean {
+    this.refill(now);
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** True when no whole token is left (without taking one). */
+  empty(now: number): boolean {
+    this.refill(now);
+    return this.tokens < 1;
+  }
+
+  /** True when the bucket is back to full, so forgetting it changes nothing. */
+  full(now: number): boolean {
+    this.refill(now);
+    return this.tokens >= this.spec.burst;
+  }
+}
+
+/** A socket's buckets, one per event class. */
+export class SocketRateLimiter {
+  private readonly buckets: Record<RateClass, TokenBucket>;
+
+  constructor(
+    specs: Record<RateClass, RateSpec>,
+    private readonly clock: Clock,
+  ) {
+    const now = clock.now();
+    this.buckets = {
+      heartbeat: new TokenBucket(specs.heartbeat, now),
+      room: new TokenBucket(specs.room, now),
+      chat: new TokenBucket(specs.chat, now),
+      playback: new TokenBucket(specs.playback, now),
+      signal: new TokenBucket(specs.signal, now),
+      audio: new TokenBucket(specs.audio, now),
+    };
+  }
+
+  take(cls: RateClass): boolean {
+    return this.buckets[cls].take(this.clock.now());
+  }
+}
+
+/**
+ * Buckets by key (an IP, a room and an IP). Bounded: full buckets are forgotten, and past
+ * `maxKeys` the oldest key goes first.
+ */
+export class KeyedRateLimiter {
+  private readonly buckets = new Map<string, TokenBucket>();
+  private ops = 0;
+
+  constructor(
+    private readonly spec: RateSpec,
+    private readonly clock: Clock,
+    private readonly maxKeys = 100_000,
+  ) {}
+
+  /** True when the key has no token left. */
+  exhausted(key: string): boolean {
+    return this.buckets.get(key)?.empty(this.clock.now()) ?? false;
+  }
+
+  /** Spends one token for the key; false when none was left. */
+  take(key: string): boolean {
+    const now = this.clock.now();
+    let b = this.buckets.get(key);
+    if (!b) {
+      if (this.buckets.size >= this.maxKeys) this.evictOldest();
+      b = new TokenBucket(this.spec, now);
+      this.buckets.set(key, b);
+    }
+    if (++this.ops % 1024 === 0) this.prune(now);
+    return b.take(now);
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private prune(now: number): void {
+    for (const [k, b] of this.buckets) if (b.full(now)) this.buckets.delete(k);
+  }
+
+  private evictOldest(): void {
+    const first = this.buckets.keys().next();
+    if (!first.done) this.buckets.delete(first.value);
+  }
+}

@@ -1,0 +1,17 @@
+import type { Server, Socket } from 'socket.io';
+
+/** What a socket carries between events (restored by connection state recovery, §5.21). */
+export interface SocketData {
+  ip: string;
+  roomId?: string;
+  helperRoomId?: string;
+  ownerToken?: string;
+  userName?: string;
+}
+
+// Event maps stay open: names and payloads are checked by the wire module at the edge.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyEvents = Record<string, (...args: any[]) => void>;
+
+export type IoServer = Server<AnyEvents, AnyEvents, AnyEvents, SocketData>;
+export type IoSocket = Socket<AnyEvents, AnyEvents, AnyEvents, SocketData>;

@@ -1,0 +1,57 @@
+/**
+ * Secrets at rest and comparisons (PROTOCOL §1.3, §6). Passwords: salted scrypt, computed on libuv's
+ * thread pool (node's async `scrypt`), never on the event loop. Owner tokens: sha256 (they carry 256
+ * random bits, so a slow hash adds nothing). Every comparison is constant-time.
+ */
+import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+
+const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } satisfies ScryptOptions;
+const KEY_LEN = 32;
+
+function scryptAsync(password: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(password.normalize('NFKC'), salt, KEY_LEN, opts, (err, key) => (err ? reject(err) : resolve(key)));
+  });
+}
+
+/** `scrypt$N$r$p$salt$hash` (base64url parts). */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scryptAsync(password, salt, SCRYPT);
+  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  const [, n, r, p, salt, hash] = parts as [string, string, string, string, string, string];
+  const expected = Buffer.from(hash, 'base64url');
+  const key = await scryptAsync(password, Buffer.from(salt, 'base64url'), {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+    maxmem: SCRYPT.maxmem,
+  });
+  return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+export const hashToken = (token: string): string => sha256(token).toString('hex');
+
+/** Constant-time: compares fixed-length digests, so neither content nor length leaks by timing. */
+export function tokenMatches(token: string | undefined, storedHash: string): boolean {
+  if (!token) return false;
+  const expected = Buffer.from(storedHash, 'hex');
+  const actual = sha256(token);
+  return expected.length === actual.length && timingSafeEqual(actual, expected);
+}
+
+/** Constant-time check of a presented key against every configured key (rotation, §1.3). */
+export function keyMatches(presented: string | undefined, keys: readonly string[]): boolean {
+  if (typeof presented !== 'string' || presented.length === 0 || presented.length > 1024) return false;
+  const actual = sha256(presented);
+  let ok = false;
+  for (const k of keys) ok = timingSafeEqual(actual, sha256(k)) || ok;
+  return ok;
+}

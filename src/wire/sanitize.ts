@@ -1,0 +1,56 @@
+/**
+ * First step at the edge, before any schema: turn what the Socket.IO parser produced into a clean
+ * JSON value. Keys that could reach an object's prototype (`__proto__`, `constructor`, `prototype`)
+ * are dropped (PROTOCOL §5), nesting is bounded, and anything that is not plain JSON is refused.
+ * The result is built from fresh plain objects, so nothing from the raw input is relayed by reference.
+ */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+export const MAX_DEPTH = 16;
+
+/** `undefined` in the result means "refused". */
+export function sanitize(value: unknown, depth = 0): unknown {
+  if (value === null) return null;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : undefined;
+    case 'object': {
+      if (depth >= MAX_DEPTH) return undefined;
+      if (Array.isArray(value)) {
+        const out = new Array<unknown>(value.length);
+        for (let i = 0; i < value.length; i++) {
+          const v = sanitize(value[i], depth + 1);
+          if (v === undefined) return undefined;
+          out[i] = v;
+        }
+        return out;
+      }
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto !== Object.prototype && proto !== null) return undefined;
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(value)) {
+        if (FORBIDDEN_KEYS.has(key)) continue;
+        const v = sanitize((value as Record<string, unknown>)[key], depth + 1);
+        if (v === undefined) return undefined;
+        out[key] = v;
+      }
+      return out;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** An array of byte values (0..255) with an even length, checked in one tight loop (§5.18). */
+export function isPcmBytes(value: unknown, maxBytes: number): value is number[] {
+  if (!Array.isArray(value)) return false;
+  const n = value.length;
+  if (n === 0 || n > maxBytes || n % 2 !== 0) return false;
+  for (let i = 0; i < n; i++) {
+    const b: unknown = value[i];
+    if (typeof b !== 'number' || !Number.isInteger(b) || b < 0 || b > 255) return false;
+  }
+  return true;
+}
