@@ -3,10 +3,11 @@
  * gracefully on SIGTERM / SIGINT, exiting 0 within the shutdown timeout.
  */
 import { createApp } from './app.ts';
-import { ConfigError, loadConfig, type Config } from './config/config.ts';
+import { ConfigError, loadConfig, loadDotEnv, type Config } from './config/config.ts';
 
 let config: Config;
 try {
+  loadDotEnv();
   config = loadConfig();
 } catch (err) {
   if (err instanceof ConfigError) {

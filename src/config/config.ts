@@ -4,6 +4,7 @@
  * with a message that names every bad variable. Defaults are documented here and in README.md.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
@@ -240,4 +241,12 @@ function deepFreeze<T>(o: T): T {
     Object.freeze(o);
   }
   return o;
+}
+
+/**
+ * Loads `.env` from the working directory into the environment, when there is one (variables
+ * already set win). Deployments usually pass the environment directly; this serves `npm start`.
+ */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
 }
