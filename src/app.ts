@@ -51,7 +51,27 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
   loopDelay.enable();
   let shuttingDown = false;
 
-  const httpServer = createServer();
+  // Express must be the server's request listener before Socket.IO attaches: Engine.IO wraps the
+  // listeners present at that moment and serves /socket.io/ ahead of them (polling, §1.2).
+  const app = createHttpApp({
+    config,
+    store,
+    log,
+    startedAt,
+    isShuttingDown: () => shuttingDown,
+    runtimeStats: () => ({
+      connections: io.engine.clientsCount, // called only once `io` exists
+      instance: config.instanceId,
+      store: store.kind,
+      eventLoopDelayMs: {
+        p50: loopDelay.percentile(50) / 1e6,
+        p99: loopDelay.percentile(99) / 1e6,
+        max: loopDelay.max / 1e6,
+      },
+      memory: { rssMb: Math.round(process.memoryUsage.rss() / 1048576) },
+    }),
+  });
+  const httpServer = createServer(app);
   const io: IoServer = new Server(httpServer, {
     transports: ['websocket', 'polling'],
     perMessageDeflate: false,
@@ -73,25 +93,6 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
   const gateway = attachGateway(io, service, config, clock, log);
   const sweeper = new Sweeper(store, config, clock, (e) => gateway.apply(e), log);
 
-  const app = createHttpApp({
-    config,
-    store,
-    log,
-    startedAt,
-    isShuttingDown: () => shuttingDown,
-    runtimeStats: () => ({
-      connections: io.engine.clientsCount,
-      instance: config.instanceId,
-      store: store.kind,
-      eventLoopDelayMs: {
-        p50: loopDelay.percentile(50) / 1e6,
-        p99: loopDelay.percentile(99) / 1e6,
-        max: loopDelay.max / 1e6,
-      },
-      memory: { rssMb: Math.round(process.memoryUsage.rss() / 1048576) },
-    }),
-  });
-  httpServer.on('request', app);
 
   return {
     config,

@@ -13,22 +13,23 @@ import {
   toRoom,
   type Outcome,
 } from './outcome.ts';
-import type { Effect, MemberRecord, PlaybackControl, RoomRecord, RoomType } from './types.ts';
+import type { Effect, MemberRecord, RoomRecord } from './types.ts';
 import { connectedMembers, isConnected, memberView } from './views.ts';
 
-export interface NewRoom {
-  id: string;
-  name: string;
-  description: string;
-  isPublic: boolean;
-  roomType: RoomType;
-  playbackControl: PlaybackControl;
-  passwordHash: string | null;
-  ownerTokenHash: string;
-  ownerId: string;
-  ownerName: string;
-  creatorIp: string;
-}
+export type NewRoom = Pick<
+  RoomRecord,
+  | 'id'
+  | 'name'
+  | 'description'
+  | 'isPublic'
+  | 'roomType'
+  | 'playbackControl'
+  | 'passwordHash'
+  | 'ownerTokenHash'
+  | 'ownerId'
+  | 'ownerName'
+  | 'creatorIp'
+>;
 
 /** PROTOCOL §5.1: the creator becomes owner and first member. */
 export function createRoom(input: NewRoom, now: number): RoomRecord {

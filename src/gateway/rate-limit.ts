@@ -96,13 +96,14 @@ export class KeyedRateLimiter {
   /** Spends one token for the key; false when none was left. */
   take(key: string): boolean {
     const now = this.clock.now();
+    // Prune first: pruning after the lookup could drop this very bucket and forget its spend.
+    if (++this.ops % 1024 === 0) this.prune(now);
     let b = this.buckets.get(key);
     if (!b) {
       if (this.buckets.size >= this.maxKeys) this.evictOldest();
       b = new TokenBucket(this.spec, now);
       this.buckets.set(key, b);
     }
-    if (++this.ops % 1024 === 0) this.prune(now);
     return b.take(now);
   }
 

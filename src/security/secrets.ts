@@ -25,14 +25,17 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const parts = stored.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [, n, r, p, salt, hash] = parts as [string, string, string, string, string, string];
+  const params = { N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT.maxmem };
+  // A corrupt record is a refusal, not an exception (and never a costlier hash than we make).
+  const sane =
+    Number.isInteger(params.N) && params.N >= 2 && params.N <= SCRYPT.N && (params.N & (params.N - 1)) === 0 &&
+    Number.isInteger(params.r) && params.r >= 1 && params.r <= SCRYPT.r &&
+    Number.isInteger(params.p) && params.p >= 1 && params.p <= SCRYPT.p;
+  if (!sane) return false;
   const expected = Buffer.from(hash, 'base64url');
-  const key = await scryptAsync(password, Buffer.from(salt, 'base64url'), {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-    maxmem: SCRYPT.maxmem,
-  });
-  return key.length === expected.length && timingSafeEqual(key, expected);
+  if (expected.length !== KEY_LEN) return false;
+  const key = await scryptAsync(password, Buffer.from(salt, 'base64url'), params);
+  return timingSafeEqual(key, expected);
 }
 
 const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();

@@ -7,16 +7,16 @@ import { TEST_KEY } from './server.ts';
 
 export type Client = Socket;
 
-/** §1.2: exactly what the MoonTVPlus browser client passes (plus the §1.3 auth). */
-export function clientOptions(token: string | undefined = TEST_KEY): Partial<ManagerOptions & SocketOptions> {
+/** §1.2: exactly what the MoonTVPlus browser client passes (plus the §1.3 auth); `null`: no key. */
+export function clientOptions(token: string | null = TEST_KEY): Partial<ManagerOptions & SocketOptions> {
   return {
     transports: ['websocket', 'polling'],
     reconnection: true,
     reconnectionDelay: 1000,
     reconnectionDelayMax: 5000,
     reconnectionAttempts: 5,
-    auth: token === undefined ? {} : { token },
-    extraHeaders: token === undefined ? {} : { Authorization: `Bearer ${token}` },
+    auth: token === null ? {} : { token },
+    extraHeaders: token === null ? {} : { Authorization: `Bearer ${token}` },
     forceNew: true,
   };
 }

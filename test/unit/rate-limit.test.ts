@@ -1,0 +1,141 @@
+/**
+ * Token buckets with a fake clock (PROTOCOL §1.6, §1.7, §10.5, §10.11): burst, refill, per-class
+ * independence, keyed buckets for password guesses, and the bound on how many keys are kept.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { RateSpec } from '../../src/config/config.ts';
+import { KeyedRateLimiter, RATE_CLASSES, SocketRateLimiter, TokenBucket, type RateClass } from '../../src/gateway/rate-limit.ts';
+
+function fakeClock(start = 1_000_000) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => void (t += ms) };
+}
+/** How many takes succeed right now (stops at `max`). */
+function drain(take: () => boolean, max = 10_000): number {
+  let n = 0;
+  while (n < max && take()) n++;
+  return n;
+}
+
+describe('TokenBucket', () => {
+  it('allows the burst at once, then refills at perSecond', () => {
+    const b = new TokenBucket({ perSecond: 2, burst: 5 }, 0);
+    assert.equal(drain(() => b.take(0)), 5);
+    assert.equal(b.take(0), false);
+    assert.equal(b.take(499), false, 'not yet a whole token after 499 ms at 2/s');
+    assert.equal(b.take(500), true);
+    assert.equal(b.take(500), false);
+    assert.equal(drain(() => b.take(2_500)), 4, '2 s more at 2/s');
+  });
+
+  it('never holds more than the burst however long it rests', () => {
+    const b = new TokenBucket({ perSecond: 10, burst: 3 }, 0);
+    b.take(0);
+    assert.equal(drain(() => b.take(3_600_000)), 3);
+  });
+
+  it('empty() and full() only look; a clock going backwards adds nothing', () => {
+    const b = new TokenBucket({ perSecond: 1, burst: 2 }, 1_000);
+    assert.equal(b.full(1_000), true);
+    assert.equal(b.empty(1_000), false);
+    assert.equal(drain(() => b.take(1_000)), 2);
+    assert.equal(b.empty(1_000), true);
+    assert.equal(b.empty(1_000), true, 'empty() does not take');
+    assert.equal(b.take(0), false, 'time going backwards refills nothing');
+    assert.equal(b.empty(1_999), true);
+    assert.equal(b.empty(2_000), false);
+    assert.equal(b.full(2_000), false);
+    assert.equal(b.full(3_000), true);
+  });
+
+  it('fractional rates refill slowly (password guesses, 0.02/s)', () => {
+    const b = new TokenBucket({ perSecond: 0.02, burst: 5 }, 0);
+    assert.equal(drain(() => b.take(0)), 5);
+    assert.equal(b.take(49_999), false);
+    assert.equal(b.take(50_000), true);
+  });
+});
+
+describe('SocketRateLimiter', () => {
+  const specs = Object.fromEntries(RATE_CLASSES.map((c, i) => [c, { perSecond: 1, burst: i + 1 }])) as Record<RateClass, RateSpec>;
+
+  it('gives every class its own bucket with its own spec, on the injected clock', () => {
+    const clock = fakeClock();
+    const lim = new SocketRateLimiter(specs, clock);
+    RATE_CLASSES.forEach((c, i) => assert.equal(drain(() => lim.take(c)), i + 1, c));
+    for (const c of RATE_CLASSES) assert.equal(lim.take(c), false);
+    clock.advance(1_000);
+    for (const c of RATE_CLASSES) assert.equal(lim.take(c), true, `${c} refilled`);
+    for (const c of RATE_CLASSES) assert.equal(lim.take(c), false);
+  });
+
+  it('exhausting one class leaves the others untouched', () => {
+    const lim = new SocketRateLimiter(specs, fakeClock());
+    drain(() => lim.take('chat'));
+    assert.equal(lim.take('chat'), false);
+    assert.equal(lim.take('heartbeat'), true);
+    assert.equal(lim.take('room'), true);
+  });
+});
+
+describe('KeyedRateLimiter', () => {
+  const guesses: RateSpec = { perSecond: 0.02, burst: 5 };
+
+  it('exhausted() is false for an unknown key and does not spend', () => {
+    const lim = new KeyedRateLimiter(guesses, fakeClock());
+    assert.equal(lim.exhausted('ip'), false);
+    assert.equal(lim.size, 0);
+  });
+
+  it('a key is exhausted after its burst and recovers with time; keys are independent', () => {
+    const clock = fakeClock();
+    const lim = new KeyedRateLimiter(guesses, clock);
+    assert.equal(drain(() => lim.take('ip1')), 5);
+    assert.equal(lim.exhausted('ip1'), true);
+    assert.equal(lim.take('ip1'), false);
+    assert.equal(lim.exhausted('ip2'), false);
+    assert.equal(lim.take('ip2'), true);
+    clock.advance(49_000);
+    assert.equal(lim.exhausted('ip1'), true);
+    clock.advance(1_000);
+    assert.equal(lim.exhausted('ip1'), false);
+    assert.equal(lim.take('ip1'), true);
+    assert.equal(lim.exhausted('ip1'), true);
+  });
+
+  it('keeps at most maxKeys keys, evicting the oldest first', () => {
+    const lim = new KeyedRateLimiter({ perSecond: 0.001, burst: 1 }, fakeClock(), 3);
+    for (const k of ['a', 'b', 'c']) lim.take(k);
+    assert.equal(lim.size, 3);
+    for (const k of ['a', 'b', 'c']) assert.equal(lim.exhausted(k), true);
+    lim.take('d');
+    assert.equal(lim.size, 3);
+    assert.equal(lim.exhausted('a'), false, 'the oldest key was forgotten');
+    assert.equal(lim.exhausted('b'), true);
+    assert.equal(lim.exhausted('d'), true);
+  });
+
+  it('forgets refilled keys when it prunes (every 1024 takes)', () => {
+    const clock = fakeClock();
+    const lim = new KeyedRateLimiter({ perSecond: 1, burst: 1 }, clock);
+    for (let i = 0; i < 1000; i++) lim.take(`old${i}`);
+    assert.equal(lim.size, 1000);
+    clock.advance(2_000);
+    lim.take('busy');
+    for (let i = 0; i < 22; i++) lim.take('busy'); // 1023 takes so far
+    lim.take('busy'); // the 1024th take prunes
+    assert.equal(lim.size, 1, 'only the key still short of tokens is kept');
+    assert.equal(lim.exhausted('busy'), true);
+  });
+
+  it('the take that triggers a prune is still counted (§10.11: no free guesses)', () => {
+    // A bucket that is full when the 1024th take arrives (a new key, or one that has refilled) is
+    // pruned before the token is taken; the take must still count against the key.
+    const lim = new KeyedRateLimiter({ perSecond: 0.001, burst: 1 }, fakeClock());
+    for (let i = 0; i < 1023; i++) lim.take(`k${i}`);
+    assert.equal(lim.take('victim'), true);
+    assert.equal(lim.exhausted('victim'), true, 'the spent token is remembered');
+    assert.equal(lim.take('victim'), false, 'a second guess with burst 1 is refused');
+  });
+});
