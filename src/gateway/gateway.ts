@@ -59,6 +59,12 @@ export function attachGateway(io: IoServer, service: RoomService, config: Config
     for (const [event, spec] of Object.entries(table)) bindEvent(socket, event, spec, deps);
 
     log.info({ socketId: socket.id, recovered: socket.recovered, transport: socket.conn.transport.name }, 'connected');
+    if (!socket.recovered) {
+      // Connection state recovery can only restore a client that has received at least one
+      // broadcast (that is what gives it an offset). One pong sent as a broadcast to the socket's
+      // own room gives every client one at once, so a drop before its first room event recovers too.
+      io.to(socket.id).emit('heartbeat:pong', { timestamp: Date.now() });
+    }
 
     if (socket.recovered) {
       queue.push(async () => {
