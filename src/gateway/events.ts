@@ -138,11 +138,11 @@ export function buildEventTable(service: RoomService, config: Config): EventTabl
     }),
     'screen:start': on(state(screenStateSchema), {
       rate: 'playback',
-      run: (actor, p) => service.change(actor, (r, now) => screenStart(r, actor.socketId, p, now)),
+      run: (actor, p) => service.change(actor, (r, now) => screenStart(r, actor.socketId, p, now), true),
     }),
     'screen:stop': on(noPayload, {
       rate: 'playback',
-      run: (actor) => service.change(actor, (r, now) => screenStop(r, actor.socketId, now)),
+      run: (actor) => service.change(actor, (r, now) => screenStop(r, actor.socketId, now), true),
     }),
     'screen:viewer-ready': on(noPayload, {
       rate: 'signal',

@@ -202,8 +202,12 @@ export class RoomService {
   }
 
   /** One domain change on the actor's room. */
-  async change(actor: Actor, fn: (room: RoomRecord, now: number) => ReturnType<ChangeFn<undefined>>): Promise<ServiceResult> {
-    const roomId = actor.roomId ?? actor.helperRoomId;
+  async change(
+    actor: Actor,
+    fn: (room: RoomRecord, now: number) => ReturnType<ChangeFn<undefined>>,
+    helperFirst = false,
+  ): Promise<ServiceResult> {
+    const roomId = this.actorRoom(actor, helperFirst);
     if (!roomId) return fail('not_in_room');
     const now = this.clock.now();
     const res = await this.store.update(roomId, (r) => fn(r, now));
@@ -214,11 +218,16 @@ export class RoomService {
 
   /** A relay that reads the actor's room and changes nothing. */
   async relay(actor: Actor, fn: (room: RoomRecord, now: number) => Relay, helperFirst = false): Promise<ServiceResult> {
-    const roomId = helperFirst ? (actor.helperRoomId ?? actor.roomId) : (actor.roomId ?? actor.helperRoomId);
+    const roomId = this.actorRoom(actor, helperFirst);
     if (!roomId) return fail('not_in_room');
     const room = await this.store.get(roomId);
     if (!room) return fail('room_not_found');
     return fn(room, this.clock.now());
+  }
+
+  /** The room a command acts on: the member room, or for screen-share events the helper room first. */
+  private actorRoom(actor: Actor, helperFirst: boolean): string | undefined {
+    return helperFirst ? (actor.helperRoomId ?? actor.roomId) : (actor.roomId ?? actor.helperRoomId);
   }
 
   newMessageId(): string {
