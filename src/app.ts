@@ -17,7 +17,7 @@ import { createLogger } from './observability/logger.ts';
 import { cryptoIds, type IdSource } from './security/random.ts';
 import { RoomService } from './service/room-service.ts';
 import { Sweeper } from './service/sweeper.ts';
-import { MemoryRoomStore } from './store/memory-store.ts';
+import { createBackend, type Backend } from './cluster/backend.ts';
 import type { RoomStore } from './store/room-store.ts';
 
 export interface AppOptions {
@@ -33,6 +33,7 @@ export interface App {
   io: IoServer;
   httpServer: HttpServer;
   store: RoomStore;
+  backend: Backend;
   service: RoomService;
   sweeper: Sweeper;
   gateway: Gateway;
@@ -45,7 +46,8 @@ export interface App {
 export function createApp(config: Config, opts: AppOptions = {}): App {
   const clock = opts.clock ?? systemClock;
   const log = opts.logger ?? createLogger(config);
-  const store = opts.store ?? new MemoryRoomStore();
+  const backend = createBackend(config, log, opts.store);
+  const { store, registry } = backend;
   const startedAt = Date.now();
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
@@ -83,6 +85,7 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
     // Cross-site WebSocket hijacking: browsers send Origin on upgrades too, and CORS does not
     // apply to WebSockets, so the allow-list is enforced here for every transport.
     allowRequest: (req, cb) => cb(null, originAllowed(config.http.allowedOrigins, req.headers.origin)),
+    adapter: backend.adapter,
     connectionStateRecovery: {
       maxDisconnectionDuration: config.timers.recoveryWindowMs,
       skipMiddlewares: true,
@@ -91,7 +94,19 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
 
   const service = new RoomService(store, config, clock, opts.ids ?? cryptoIds, log);
   const gateway = attachGateway(io, service, config, clock, log);
-  const sweeper = new Sweeper(store, config, clock, (e) => gateway.apply(e), log);
+  const sweeper = new Sweeper(store, config, clock, (e) => gateway.apply(e), log, {
+    // §5.21: a member whose socket exists nowhere any more (its instance died, or its disconnect
+    // could not be written) is handled as disconnected. Another instance's members are judged
+    // only while this instance's own view of Redis is sound (see instance-registry.ts).
+    async gonePredicate() {
+      const judge = await registry.refresh();
+      return (m) =>
+        m.instanceId === config.instanceId
+          ? !io.sockets.sockets.has(m.id)
+          : judge && m.instanceId !== undefined && !registry.isLive(m.instanceId);
+    },
+    afterSweep: (rooms) => gateway.reconcile(rooms),
+  });
 
 
   return {
@@ -100,10 +115,13 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
     io,
     httpServer,
     store,
+    backend,
     service,
     sweeper,
     gateway,
-    listen() {
+    async listen() {
+      await backend.connect();
+      await registry.start();
       return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.http.port, config.http.host, () => {
@@ -118,6 +136,7 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
       shuttingDown = true;
       gateway.shutdown();
       await sweeper.stop();
+      await registry.stop();
       // io.close() ends every socket without a Socket.IO disconnect packet and closes the
       // transports (a WebSocket close frame), so clients see "transport close" and reconnect.
       const closing = io.close();
@@ -127,7 +146,7 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
       await closing;
       clearTimeout(force);
       loopDelay.disable();
-      await store.close();
+      await backend.close();
     },
   };
 }

@@ -39,6 +39,11 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.string().default('false'),
   INSTANCE_ID: optionalString,
+  REDIS_URL: optionalString,
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only').default('wrs:'),
+  REDIS_STREAM_MAXLEN: int(10_000, 100),
+  INSTANCE_HEARTBEAT_MS: int(5_000, 100),
+  INSTANCE_TTL_MS: int(15_000, 300),
 
   PLAYBACK_CONTROL: z.enum(['shared', 'owner']).default('shared'),
 
@@ -99,6 +104,19 @@ export interface Config {
     generated: boolean;
   };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  /** Set: rooms live in Redis and Socket.IO fans out through the Redis Streams adapter. */
+  redis: {
+    /** May carry a password: never logged. */
+    url: string | undefined;
+    prefix: string;
+    streamMaxLen: number;
+  };
+  cluster: {
+    /** How often an instance says it is alive. */
+    heartbeatMs: number;
+    /** An instance silent this long is dead: its members are removed from their rooms (§5.21). */
+    ttlMs: number;
+  };
   rooms: {
     defaultPlaybackControl: 'shared' | 'owner';
     maxMembers: number;
@@ -180,6 +198,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (e.NODE_ENV === 'production' && keys.some((k) => k.length < 16)) {
     throw new ConfigError('Invalid configuration:\n  AUTH_KEY: each key must be at least 16 characters in production');
   }
+  if (e.INSTANCE_TTL_MS < 2 * e.INSTANCE_HEARTBEAT_MS) {
+    throw new ConfigError('Invalid configuration:\n  INSTANCE_TTL_MS: must be at least twice INSTANCE_HEARTBEAT_MS');
+  }
   if (e.OWNER_ROOM_TIMEOUT_MS < e.OWNER_STATE_TIMEOUT_MS) {
     throw new ConfigError(
       'Invalid configuration:\n  OWNER_ROOM_TIMEOUT_MS: must not be shorter than OWNER_STATE_TIMEOUT_MS',
@@ -201,6 +222,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     auth: { keys, generated },
     log: { level: e.LOG_LEVEL },
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, streamMaxLen: e.REDIS_STREAM_MAXLEN },
+    cluster: { heartbeatMs: e.INSTANCE_HEARTBEAT_MS, ttlMs: e.INSTANCE_TTL_MS },
     rooms: {
       defaultPlaybackControl: e.PLAYBACK_CONTROL,
       maxMembers: e.MAX_MEMBERS_PER_ROOM,

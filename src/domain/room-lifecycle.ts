@@ -29,17 +29,18 @@ export type NewRoom = Pick<
   | 'ownerId'
   | 'ownerName'
   | 'creatorIp'
->;
+> & { instanceId?: string };
 
 /** PROTOCOL §5.1: the creator becomes owner and first member. */
 export function createRoom(input: NewRoom, now: number): RoomRecord {
+  const { instanceId, ...fields } = input;
   return {
-    ...input,
+    ...fields,
     createdAt: now,
     lastOwnerHeartbeat: now,
     currentState: null,
     stateUpdatedAt: now,
-    members: [newMember(input.ownerId, input.ownerName, now)],
+    members: [newMember(input.ownerId, input.ownerName, now, instanceId)],
     helperId: null,
     ownerAwaySince: null,
     stateClearedForAbsence: false,
@@ -47,8 +48,10 @@ export function createRoom(input: NewRoom, now: number): RoomRecord {
   };
 }
 
-function newMember(id: string, name: string, now: number): MemberRecord {
-  return { id, name, joinedAt: now, lastHeartbeat: now, presence: { status: 'connected' } };
+function newMember(id: string, name: string, now: number, instanceId?: string): MemberRecord {
+  const m: MemberRecord = { id, name, joinedAt: now, lastHeartbeat: now, presence: { status: 'connected' } };
+  if (instanceId !== undefined) m.instanceId = instanceId;
+  return m;
 }
 
 export interface JoinCommand {
@@ -58,6 +61,8 @@ export interface JoinCommand {
   reclaim: boolean;
   /** The presented password matched, or the room has none. */
   passwordOk: boolean;
+  /** The instance holding the socket (a recovered socket may come back on another one). */
+  instanceId?: string;
 }
 
 /**
@@ -86,7 +91,8 @@ export function joinRoom(
 
   const member: MemberRecord = existing
     ? { ...existing, name: cmd.userName, presence: { status: 'connected' } }
-    : newMember(cmd.socketId, cmd.userName, now);
+    : newMember(cmd.socketId, cmd.userName, now, cmd.instanceId);
+  if (cmd.instanceId !== undefined) member.instanceId = cmd.instanceId;
   next.members = existing
     ? next.members.map((m) => (m.id === cmd.socketId ? member : m))
     : [...next.members, member];
@@ -169,6 +175,7 @@ export function disconnectMember(room: RoomRecord, socketId: string, now: number
     }
     if (room.ownerId === socketId) next.ownerAwaySince = now;
     if (connectedMembers(next).length === 0) next.emptySince = now;
+    next.timersCheckedAt = now; // a timer starts now (see room-sweep.ts)
   }
   return changed(next, effects);
 }

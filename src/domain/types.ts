@@ -16,6 +16,8 @@ export interface MemberRecord {
   joinedAt: number;
   lastHeartbeat: number;
   presence: Presence;
+  /** The server instance holding this member's socket (several instances on Redis). */
+  instanceId?: string;
 }
 
 export interface RoomRecord {
@@ -47,6 +49,11 @@ export interface RoomRecord {
   emptySince: number | null;
   /** Address that created the room, for the per-IP room cap. Never sent. */
   creatorIp: string;
+  /**
+   * When the §8 timers of this room were last looked at. A longer gap than the sweep allows means
+   * no instance was running; that time is not counted (§8: restarts never expire a room).
+   */
+  timersCheckedAt?: number;
 }
 
 /** Where an emit goes (PROTOCOL §4). */

@@ -4,7 +4,8 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
-import type { Clock, Effect } from '../domain/types.ts';
+import { isConnectedMember } from '../domain/outcome.ts';
+import type { Clock, Effect, RoomRecord } from '../domain/types.ts';
 import type { Actor, RoomService } from '../service/room-service.ts';
 import { authMiddleware } from './auth.ts';
 import { clientIp, compileTrust } from './client-ip.ts';
@@ -21,29 +22,48 @@ export interface Gateway {
   shutdown(): void;
   /** Resolves when every socket's queued handlers have run. */
   idle(): Promise<void>;
+  /**
+   * Puts back local sockets that the rooms no longer list as members although they still hold a
+   * connection (a disconnect judged during a Redis outage, another instance's sweep): they are
+   * restored as on recovery (§5.21). `rooms` is a snapshot taken before the call.
+   */
+  reconcile(rooms: readonly RoomRecord[]): void;
 }
 
 export function attachGateway(io: IoServer, service: RoomService, config: Config, clock: Clock, log: Logger): Gateway {
   const trust = compileTrust(config.http.trustProxy);
   const table = buildEventTable(service, config);
-  const queues = new Set<SerialQueue>();
+  const queues = new Map<string, SerialQueue>();
   let shuttingDown = false;
   const apply = (effects: readonly Effect[]) => applyEffects(io, effects, log);
 
   io.use(authMiddleware(config.auth.keys, log));
 
+  const actorOf = (socket: IoSocket): Actor => ({
+    socketId: socket.id,
+    ip: socket.data.ip,
+    roomId: socket.data.roomId,
+    helperRoomId: socket.data.helperRoomId,
+    ownerToken: socket.data.ownerToken,
+    userName: socket.data.userName,
+  });
+
+  /** §5.21: make a connected socket a member of its room again (recovery, reconciliation). */
+  function restore(socket: IoSocket, queue: SerialQueue): void {
+    queue.push(async () => {
+      try {
+        if (socket.connected) apply(await service.recover(actorOf(socket)));
+      } catch (err) {
+        log.error({ err, socketId: socket.id }, 'restoring membership failed');
+      }
+    });
+  }
+
   io.on('connection', (socket: IoSocket) => {
     if (!socket.recovered) socket.data = { ip: clientIp(socket.request, trust) };
     const queue = new SerialQueue();
-    queues.add(queue);
-    const actor = (): Actor => ({
-      socketId: socket.id,
-      ip: socket.data.ip,
-      roomId: socket.data.roomId,
-      helperRoomId: socket.data.helperRoomId,
-      ownerToken: socket.data.ownerToken,
-      userName: socket.data.userName,
-    });
+    queues.set(socket.id, queue);
+    const actor = () => actorOf(socket);
     const deps: HandlerDeps = {
       limiter: new SocketRateLimiter(config.rates, clock),
       queue,
@@ -66,15 +86,7 @@ export function attachGateway(io: IoServer, service: RoomService, config: Config
       io.to(socket.id).emit('heartbeat:pong', { timestamp: Date.now() });
     }
 
-    if (socket.recovered) {
-      queue.push(async () => {
-        try {
-          apply(await service.recover(actor()));
-        } catch (err) {
-          log.error({ err, socketId: socket.id }, 'recovery failed');
-        }
-      });
-    }
+    if (socket.recovered) restore(socket, queue);
 
     socket.on('disconnect', (reason) => {
       log.info({ socketId: socket.id, reason, roomId: socket.data.roomId }, 'disconnected');
@@ -85,7 +97,7 @@ export function attachGateway(io: IoServer, service: RoomService, config: Config
         } catch (err) {
           log.error({ err, socketId: socket.id }, 'disconnect handling failed');
         } finally {
-          queues.delete(queue);
+          if (queues.get(socket.id) === queue) queues.delete(socket.id);
         }
       });
     });
@@ -97,7 +109,19 @@ export function attachGateway(io: IoServer, service: RoomService, config: Config
       shuttingDown = true;
     },
     async idle() {
-      await Promise.all([...queues].map((q) => q.drain()));
+      await Promise.all([...queues.values()].map((q) => q.drain()));
+    },
+    reconcile(rooms) {
+      if (shuttingDown) return;
+      const byId = new Map(rooms.map((r) => [r.id, r]));
+      for (const [id, queue] of queues) {
+        const socket = io.sockets.sockets.get(id);
+        const roomId = socket?.data.roomId;
+        if (!socket || !roomId) continue;
+        const room = byId.get(roomId);
+        // A room missing from the snapshot may be newer than it: leave that to the dissolve.
+        if (room && !isConnectedMember(room, id)) restore(socket, queue);
+      }
     },
   };
 }

@@ -73,6 +73,7 @@ export class RoomService {
           ownerId: actor.socketId,
           ownerName: p.userName,
           creatorIp: actor.ip,
+          instanceId: this.config.instanceId,
         },
         now,
       );
@@ -106,7 +107,7 @@ export class RoomService {
     const now = this.clock.now();
     const maxMembers = this.config.rooms.maxMembers;
     const res = await this.update(room.id, (r) =>
-      joinRoom(r, { socketId: actor.socketId, userName: p.userName, reclaim, passwordOk }, now, maxMembers),
+      joinRoom(r, { socketId: actor.socketId, userName: p.userName, reclaim, passwordOk, instanceId: this.config.instanceId }, now, maxMembers),
     );
     if (!res.ok) return res;
     const next = res.room ?? room;
@@ -179,10 +180,18 @@ export class RoomService {
     const gone: Effect[] = [{ type: 'unsubscribe', socketId: actor.socketId, roomId }];
     const room = await this.store.get(roomId);
     if (!room) return gone;
-    if (isConnectedMember(room, actor.socketId)) return [];
+    const member = findMember(room, actor.socketId);
+    // Still a connected member on this very instance: nothing to restore.
+    if (member && isConnectedMember(room, actor.socketId) && member.instanceId === this.config.instanceId) return [];
     const now = this.clock.now();
     const reclaim = room.ownerId === actor.socketId;
-    const cmd = { socketId: actor.socketId, userName: findMember(room, actor.socketId)?.name ?? actor.userName, reclaim, passwordOk: true };
+    const cmd = {
+      socketId: actor.socketId,
+      userName: member?.name ?? actor.userName,
+      reclaim,
+      passwordOk: true,
+      instanceId: this.config.instanceId,
+    };
     const res = await this.update(roomId, (r) => joinRoom(r, cmd, now, this.config.rooms.maxMembers));
     return res.ok ? res.effects : gone;
   }

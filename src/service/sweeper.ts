@@ -5,8 +5,15 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import { sweepRoom } from '../domain/room-sweep.ts';
-import type { Clock, Effect } from '../domain/types.ts';
+import type { Clock, Effect, MemberRecord, RoomRecord } from '../domain/types.ts';
 import type { RoomStore } from '../store/room-store.ts';
+
+export interface SweepHooks {
+  /** Called once per sweep: which connected members are gone without a handled disconnect. */
+  gonePredicate?(): Promise<(m: MemberRecord) => boolean>;
+  /** Called with the rooms as listed at the start of the sweep. */
+  afterSweep?(rooms: RoomRecord[]): void;
+}
 
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
@@ -18,6 +25,7 @@ export class Sweeper {
     private readonly clock: Clock,
     private readonly apply: (effects: Effect[]) => void,
     private readonly log: Logger,
+    private readonly hooks: SweepHooks = {},
   ) {}
 
   start(): void {
@@ -45,13 +53,20 @@ export class Sweeper {
         ownerRoomTimeoutMs: t.ownerRoomTimeoutMs,
         emptyRoomGraceMs: t.emptyRoomGraceMs,
         memberGraceMs: t.memberGraceMs,
+        sweepIntervalMs: t.sweepIntervalMs,
+        // Longer than this without a look at a room's timers: no instance was running (§8).
+        maxGapMs: 3 * t.sweepIntervalMs + 1000,
       };
-      for (const room of await this.store.list()) {
+      const isGone = await this.hooks.gonePredicate?.();
+      const ctx = isGone ? { isGone } : {};
+      const rooms = await this.store.list();
+      for (const room of rooms) {
         const now = this.clock.now();
-        if (!sweepRoom(room, now, timers)) continue;
-        const res = await this.store.update(room.id, (r) => sweepRoom(r, now, timers));
+        if (!sweepRoom(room, now, timers, ctx)) continue;
+        const res = await this.store.update(room.id, (r) => sweepRoom(r, now, timers, ctx));
         if (res?.ok) this.apply(res.effects);
       }
+      this.hooks.afterSweep?.(rooms);
     } catch (err) {
       this.log.error({ err }, 'sweep failed');
     }

@@ -1,0 +1,96 @@
+/**
+ * The backend behind one code path: with `REDIS_URL`, rooms in Redis (RedisRoomStore), Socket.IO
+ * fanning out through the official Redis Streams adapter (which keeps connection state recovery
+ * working across instances), and instance presence in Redis; without it, the memory store, the
+ * in-memory adapter, and a single instance.
+ */
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { ServerOptions } from 'socket.io';
+import type { Config } from '../config/config.ts';
+import { MemoryRoomStore } from '../store/memory-store.ts';
+import { RedisRoomStore } from '../store/redis-store.ts';
+import type { RoomStore } from '../store/room-store.ts';
+import { LocalRegistry, RedisRegistry, type InstanceRegistry } from './instance-registry.ts';
+
+export interface Backend {
+  store: RoomStore;
+  registry: InstanceRegistry;
+  /** Socket.IO's adapter option (undefined: the in-memory adapter). */
+  adapter: ServerOptions['adapter'] | undefined;
+  /** Resolves once the backend can serve (Redis answers), or rejects after `timeoutMs`. */
+  connect(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function memoryBackend(config: Config, store: RoomStore = new MemoryRoomStore()): Backend {
+  return {
+    store,
+    registry: new LocalRegistry(config.instanceId),
+    adapter: undefined,
+    connect: () => Promise.resolve(),
+    close: () => store.close(),
+  };
+}
+
+export function redisBackend(config: Config, url: string, log: Logger): Backend {
+  const common = {
+    // Fail commands fast while Redis is away (handlers answer `internal`, nothing hangs), and
+    // keep reconnecting in the background.
+    maxRetriesPerRequest: 1,
+    connectTimeout: 3000,
+    commandTimeout: 3000,
+    retryStrategy: (times: number) => Math.min(100 * times, 2000),
+  };
+  const storeClient = new Redis(url, { ...common, connectionName: `wrs-${config.instanceId}-store` });
+  const adapterClient = new Redis(url, { connectionName: `wrs-${config.instanceId}-adapter` });
+  let lastError = '';
+  for (const [name, client] of [
+    ['store', storeClient],
+    ['adapter', adapterClient],
+  ] as const) {
+    client.on('error', (err: Error) => {
+      // ioredis retries by itself; log each distinct failure once, never the URL (it may hold a password).
+      if (err.message !== lastError) log.warn({ client: name, err: err.message }, 'redis error');
+      lastError = err.message;
+    });
+    client.on('ready', () => {
+      if (lastError) log.info({ client: name }, 'redis connection restored');
+      lastError = '';
+    });
+  }
+  const { prefix } = config.redis;
+  const store = new RedisRoomStore(storeClient, prefix);
+  const registry = new RedisRegistry(storeClient, prefix, config.instanceId, config.cluster.heartbeatMs, config.cluster.ttlMs, log);
+  const adapter = createAdapter(adapterClient, {
+    streamName: `${prefix}stream`,
+    maxLen: config.redis.streamMaxLen,
+    sessionKeyPrefix: `${prefix}session:`,
+    channelPrefix: `${prefix}sio`,
+    blockTimeInMs: 2000,
+  });
+
+  return {
+    store,
+    registry,
+    adapter,
+    async connect(timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (await store.ready()) return;
+        if (Date.now() > deadline) throw new Error('Redis did not answer in time (REDIS_URL)');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    async close() {
+      await store.close();
+      await adapterClient.quit().catch(() => undefined);
+    },
+  };
+}
+
+export function createBackend(config: Config, log: Logger, store?: RoomStore): Backend {
+  if (store || !config.redis.url) return memoryBackend(config, store);
+  return redisBackend(config, config.redis.url, log);
+}
