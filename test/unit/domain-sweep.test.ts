@@ -174,3 +174,51 @@ describe('sweepRoom: member disconnect grace (PROTOCOL §5.21)', () => {
     assert.deepEqual(wire(res.effects), [toRoom('room:member-left', 'owner'), ...deletedFx('empty')]);
   });
 });
+
+describe('sweepRoom: members whose connection is gone, and downtime (§5.21, §8, issue 3)', () => {
+  const cluster = (): SweepTimers => ({ ...timers(), sweepIntervalMs: 10 * S, maxGapMs: 31 * S });
+
+  it('a connected member judged gone (dead instance) is handled as a disconnect: room:member-left', () => {
+    const r = withMember();
+    const res = sweepRoom(r, T0 + S, timers(), { isGone: (m) => m.id === 'a' });
+    const next = kept(res);
+    assert.deepEqual(next.members.map((m) => m.id), ['owner']);
+    assert.ok(res?.effects.some((e) => e.type === 'emit' && e.event === 'room:member-left' && e.payload === 'a'));
+  });
+
+  it('a gone owner keeps ownerId, starts its away time, and the emptied room its grace', () => {
+    const next = kept(sweepRoom(base(), T0 + S, timers(), { isGone: () => true }));
+    assert.equal(next.ownerId, 'owner');
+    assert.equal(next.ownerAwaySince, T0 + S);
+    assert.equal(next.emptySince, T0 + S);
+    assert.equal(next.members.length, 0);
+  });
+
+  it('nothing is gone and nothing is due: no change', () => {
+    assert.equal(sweepRoom(withMember(), T0 + S, timers(), { isGone: () => false }), null);
+  });
+
+  it('time with no instance running does not count: a long gap moves the timers forward', () => {
+    const r = ownerGoneWithState(); // owner away since T0, timers checked at T0
+    assert.equal(r.timersCheckedAt, T0);
+    // 100 s later, no sweep in between: downtime of 100 s - one sweep interval.
+    const next = kept(sweepRoom(r, T0 + 100 * S, cluster()));
+    assert.notEqual(next.currentState, null, 'state kept: only one sweep interval of running time has passed');
+    assert.equal(next.ownerAwaySince, T0 + 90 * S);
+    assert.equal(next.timersCheckedAt, T0 + 100 * S);
+    // Without the downtime rule the same sweep would have cleared it.
+    const plain = sweepRoom(r, T0 + 100 * S, timers());
+    assert.equal(plain?.room?.currentState, null);
+  });
+
+  it('regular sweeps count in full: the state is cleared 30 s after the owner left', () => {
+    let r = ownerGoneWithState();
+    let cleared = 0;
+    for (let t = 10 * S; t <= 40 * S; t += 10 * S) {
+      const res = sweepRoom(r, T0 + t, cluster());
+      if (res?.effects.some((e) => e.type === 'emit' && e.event === 'state:cleared')) cleared = t;
+      if (res?.room) r = freeze(res.room);
+    }
+    assert.equal(cleared, 30 * S);
+  });
+});
