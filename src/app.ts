@@ -46,7 +46,7 @@ export interface App {
 export function createApp(config: Config, opts: AppOptions = {}): App {
   const clock = opts.clock ?? systemClock;
   const log = opts.logger ?? createLogger(config);
-  const backend = createBackend(config, log, opts.store);
+  const backend = createBackend(config, log, clock, opts.store);
   const { store, registry } = backend;
   const startedAt = Date.now();
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -92,7 +92,7 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
     },
   });
 
-  const service = new RoomService(store, config, clock, opts.ids ?? cryptoIds, log);
+  const service = new RoomService(store, config, clock, opts.ids ?? cryptoIds, log, backend.guessLimiters);
   const gateway = attachGateway(io, service, config, clock, log);
   const sweeper = new Sweeper(store, config, clock, (e) => gateway.apply(e), log, {
     // §5.21: a member whose socket exists nowhere any more (its instance died, or its disconnect

@@ -9,14 +9,19 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ServerOptions } from 'socket.io';
 import type { Config } from '../config/config.ts';
+import type { Clock } from '../domain/types.ts';
+import { MemorySharedLimiter, type SharedRateLimiter } from '../gateway/rate-limit.ts';
 import { MemoryRoomStore } from '../store/memory-store.ts';
 import { RedisRoomStore } from '../store/redis-store.ts';
 import type { RoomStore } from '../store/room-store.ts';
 import { LocalRegistry, RedisRegistry, type InstanceRegistry } from './instance-registry.ts';
+import { RedisSharedLimiter } from './redis-rate-limit.ts';
 
 export interface Backend {
   store: RoomStore;
   registry: InstanceRegistry;
+  /** Password-guess buckets, shared by all instances (§10.11). */
+  guessLimiters: { perRoomIp: SharedRateLimiter; perIp: SharedRateLimiter };
   /** Socket.IO's adapter option (undefined: the in-memory adapter). */
   adapter: ServerOptions['adapter'] | undefined;
   /** Resolves once the backend can serve (Redis answers), or rejects after `timeoutMs`. */
@@ -24,9 +29,13 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-export function memoryBackend(config: Config, store: RoomStore = new MemoryRoomStore()): Backend {
+export function memoryBackend(config: Config, clock: Clock, store: RoomStore = new MemoryRoomStore()): Backend {
   return {
     store,
+    guessLimiters: {
+      perRoomIp: new MemorySharedLimiter(config.rates.passwordPerRoomIp, clock),
+      perIp: new MemorySharedLimiter(config.rates.passwordPerIp, clock),
+    },
     registry: new LocalRegistry(config.instanceId),
     adapter: undefined,
     connect: () => Promise.resolve(),
@@ -75,6 +84,10 @@ export function redisBackend(config: Config, url: string, log: Logger): Backend 
     store,
     registry,
     adapter,
+    guessLimiters: {
+      perRoomIp: new RedisSharedLimiter(storeClient, `${prefix}guess:room-ip:`, config.rates.passwordPerRoomIp),
+      perIp: new RedisSharedLimiter(storeClient, `${prefix}guess:ip:`, config.rates.passwordPerIp),
+    },
     async connect(timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -90,7 +103,7 @@ export function redisBackend(config: Config, url: string, log: Logger): Backend 
   };
 }
 
-export function createBackend(config: Config, log: Logger, store?: RoomStore): Backend {
-  if (store || !config.redis.url) return memoryBackend(config, store);
+export function createBackend(config: Config, log: Logger, clock: Clock, store?: RoomStore): Backend {
+  if (store || !config.redis.url) return memoryBackend(config, clock, store);
   return redisBackend(config, config.redis.url, log);
 }

@@ -120,3 +120,27 @@ export class KeyedRateLimiter {
     if (!first.done) this.buckets.delete(first.value);
   }
 }
+
+/**
+ * Keyed buckets shared by every instance of the server where it matters (password guesses, §10.11):
+ * the same token bucket, behind an async interface so that it can live in memory or in Redis.
+ */
+export interface SharedRateLimiter {
+  /** True when the key has no token left. */
+  exhausted(key: string): Promise<boolean>;
+  /** Spends one token for the key; false when none was left. */
+  take(key: string): Promise<boolean>;
+}
+
+export class MemorySharedLimiter implements SharedRateLimiter {
+  private readonly inner: KeyedRateLimiter;
+  constructor(spec: RateSpec, clock: Clock) {
+    this.inner = new KeyedRateLimiter(spec, clock);
+  }
+  exhausted(key: string): Promise<boolean> {
+    return Promise.resolve(this.inner.exhausted(key));
+  }
+  take(key: string): Promise<boolean> {
+    return Promise.resolve(this.inner.take(key));
+  }
+}

@@ -10,7 +10,7 @@ import { findMember, isConnectedMember, type Relay } from '../domain/outcome.ts'
 import { createRoom, disconnectMember, heartbeat, joinRoom, leaveRoom, registerHelper } from '../domain/room-lifecycle.ts';
 import type { Clock, Effect, RoomRecord } from '../domain/types.ts';
 import { memberViews, roomView } from '../domain/views.ts';
-import { KeyedRateLimiter } from '../gateway/rate-limit.ts';
+import { MemorySharedLimiter, type SharedRateLimiter } from '../gateway/rate-limit.ts';
 import type { IdSource } from '../security/random.ts';
 import { hashPassword, hashToken, tokenMatches, verifyPassword } from '../security/secrets.ts';
 import type { ChangeFn, RoomStore } from '../store/room-store.ts';
@@ -36,8 +36,8 @@ export type ServiceResult =
 const MAX_ID_TRIES = 8;
 
 export class RoomService {
-  private readonly guessesPerRoomIp: KeyedRateLimiter;
-  private readonly guessesPerIp: KeyedRateLimiter;
+  private readonly guessesPerRoomIp: SharedRateLimiter;
+  private readonly guessesPerIp: SharedRateLimiter;
 
   constructor(
     readonly store: RoomStore,
@@ -45,9 +45,10 @@ export class RoomService {
     private readonly clock: Clock,
     private readonly ids: IdSource,
     private readonly log: Logger,
+    guessLimiters?: { perRoomIp: SharedRateLimiter; perIp: SharedRateLimiter },
   ) {
-    this.guessesPerRoomIp = new KeyedRateLimiter(config.rates.passwordPerRoomIp, clock);
-    this.guessesPerIp = new KeyedRateLimiter(config.rates.passwordPerIp, clock);
+    this.guessesPerRoomIp = guessLimiters?.perRoomIp ?? new MemorySharedLimiter(config.rates.passwordPerRoomIp, clock);
+    this.guessesPerIp = guessLimiters?.perIp ?? new MemorySharedLimiter(config.rates.passwordPerIp, clock);
   }
 
   /** §5.1: caps first, then the new room; a socket already in a room leaves it (§5.3 rules). */
@@ -131,10 +132,9 @@ export class RoomService {
 
   private async checkPassword(ip: string, room: RoomRecord, password: string | undefined): Promise<true | Failure> {
     const key = `${ip}\u0000${room.id}`;
-    if (this.guessesPerRoomIp.exhausted(key) || this.guessesPerIp.exhausted(ip)) return fail('too_many_attempts');
+    if ((await this.guessesPerRoomIp.exhausted(key)) || (await this.guessesPerIp.exhausted(ip))) return fail('too_many_attempts');
     if (password && room.passwordHash && (await verifyPassword(password, room.passwordHash))) return true;
-    this.guessesPerRoomIp.take(key);
-    this.guessesPerIp.take(ip);
+    await Promise.all([this.guessesPerRoomIp.take(key), this.guessesPerIp.take(ip)]);
     return fail('wrong_password');
   }
 
