@@ -136,6 +136,8 @@ export class RedisRoomStore implements RoomStore {
   }
 
   async ready(): Promise<boolean> {
+    // Answer at once while the client knows it is disconnected (load balancers time out quickly).
+    if (this.redis.status !== 'ready') return false;
     try {
       return (await this.redis.ping()) === 'PONG';
     } catch {
