@@ -4,7 +4,6 @@
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import type { Config } from './config/config.ts';
@@ -14,6 +13,7 @@ import type { IoServer } from './gateway/types.ts';
 import { originAllowed, corsOptions } from './http/cors.ts';
 import { createHttpApp } from './http/http-app.ts';
 import { createLogger } from './observability/logger.ts';
+import { LoopDelayMonitor } from './observability/loop-delay.ts';
 import { cryptoIds, type IdSource } from './security/random.ts';
 import { RoomService } from './service/room-service.ts';
 import { Sweeper } from './service/sweeper.ts';
@@ -49,8 +49,7 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
   const backend = createBackend(config, log, clock, opts.store);
   const { store, registry } = backend;
   const startedAt = Date.now();
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  loopDelay.enable();
+  const loopDelay = new LoopDelayMonitor();
   let shuttingDown = false;
 
   // Express must be the server's request listener before Socket.IO attaches: Engine.IO wraps the
@@ -65,11 +64,7 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
       connections: io.engine.clientsCount, // called only once `io` exists
       instance: config.instanceId,
       store: store.kind,
-      eventLoopDelayMs: {
-        p50: loopDelay.percentile(50) / 1e6,
-        p99: loopDelay.percentile(99) / 1e6,
-        max: loopDelay.max / 1e6,
-      },
+      eventLoopDelayMs: loopDelay.snapshot(),
       memory: { rssMb: Math.round(process.memoryUsage.rss() / 1048576) },
     }),
   });
@@ -145,7 +140,7 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
       force.unref();
       await closing;
       clearTimeout(force);
-      loopDelay.disable();
+      loopDelay.stop();
       await backend.close();
     },
   };
