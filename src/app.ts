@@ -43,6 +43,12 @@ export interface App {
   close(): Promise<void>;
 }
 
+function memoryFigures() {
+  const m = process.memoryUsage();
+  const mb = (n: number) => Math.round(n / 1048576);
+  return { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), heapTotalMb: mb(m.heapTotal), externalMb: mb(m.external) };
+}
+
 export function createApp(config: Config, opts: AppOptions = {}): App {
   const clock = opts.clock ?? systemClock;
   const log = opts.logger ?? createLogger(config);
@@ -65,7 +71,7 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
       instance: config.instanceId,
       store: store.kind,
       eventLoopDelayMs: loopDelay.snapshot(),
-      memory: { rssMb: Math.round(process.memoryUsage.rss() / 1048576) },
+      memory: memoryFigures(),
     }),
   });
   const httpServer = createServer(app);

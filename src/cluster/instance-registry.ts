@@ -90,19 +90,32 @@ export class RedisRegistry implements InstanceRegistry {
   }
 
   private async beat(): Promise<void> {
+    const started = Date.now();
     try {
       await this.redis.wrsBeat(this.key, this.instanceId, this.ttlMs);
-      this.healthySince ??= Date.now();
+      // A beat that took longer than a beat period means Redis stalled: other instances' beats
+      // were stuck as well, so their scores say nothing about them yet. Not healthy.
+      if (Date.now() - started > this.heartbeatMs) this.unhealthy('instance heartbeat stalled');
+      else this.healthySince ??= Date.now();
     } catch (err) {
-      if (this.healthySince !== null) this.log.warn({ err }, 'instance heartbeat failed');
-      this.healthySince = null;
+      this.unhealthy('instance heartbeat failed', err);
     }
   }
 
+  private unhealthy(msg: string, err?: unknown): void {
+    if (this.healthySince !== null) this.log.warn({ err }, msg);
+    this.healthySince = null;
+  }
+
   async refresh(): Promise<boolean> {
+    const started = Date.now();
     try {
       this.live = new Set(await this.redis.wrsLive(this.key, this.ttlMs));
     } catch {
+      return false;
+    }
+    if (Date.now() - started > this.heartbeatMs) {
+      this.unhealthy('instance list stalled');
       return false;
     }
     this.live.add(this.instanceId);

@@ -55,6 +55,13 @@ export function sweepRoom(room: RoomRecord, now: number, t: SweepTimers, ctx: Sw
   let next: RoomRecord | null = null;
   const work = () => (next ??= draft(room));
 
+  // Downtime first, on the timers that were running before it (the ones started below, by
+  // members found gone, start now and must not be shifted).
+  const last = room.timersCheckedAt;
+  if (hasPendingTimer(room) && t.maxGapMs !== undefined && last !== undefined && now - last > t.maxGapMs) {
+    next = shifted(room, now - last - (t.sweepIntervalMs ?? 0));
+  }
+
   // Connections that vanished without a handled disconnect: handled as a disconnect now.
   const gone = ctx.isGone ? room.members.filter((m) => m.presence.status === 'connected' && ctx.isGone?.(m)) : [];
   for (const m of gone) {
@@ -64,15 +71,7 @@ export function sweepRoom(room: RoomRecord, now: number, t: SweepTimers, ctx: Sw
       effects.push(...res.effects);
     }
   }
-
-  const base: RoomRecord = next ?? room;
-  if (hasPendingTimer(base)) {
-    const last = base.timersCheckedAt;
-    if (t.maxGapMs !== undefined && last !== undefined && now - last > t.maxGapMs) {
-      next = shifted(base, now - last - (t.sweepIntervalMs ?? 0));
-    }
-    if (t.maxGapMs !== undefined) work().timersCheckedAt = now;
-  }
+  if (t.maxGapMs !== undefined && hasPendingTimer(next ?? room)) work().timersCheckedAt = now;
 
   const expired = (next ?? room).members.filter(
     (m) => m.presence.status === 'away' && now - m.presence.since >= t.memberGraceMs,

@@ -11,7 +11,7 @@ import { authMiddleware } from './auth.ts';
 import { clientIp, compileTrust } from './client-ip.ts';
 import { applyEffects } from './effects.ts';
 import { buildEventTable } from './events.ts';
-import { bindEvent, type HandlerDeps } from './handler.ts';
+import { handleEvent, type HandlerDeps } from './handler.ts';
 import { SocketRateLimiter } from './rate-limit.ts';
 import { SerialQueue } from './serial-queue.ts';
 import type { IoServer, IoSocket } from './types.ts';
@@ -32,7 +32,7 @@ export interface Gateway {
 
 export function attachGateway(io: IoServer, service: RoomService, config: Config, clock: Clock, log: Logger): Gateway {
   const trust = compileTrust(config.http.trustProxy);
-  const table = buildEventTable(service, config);
+  const table = new Map(Object.entries(buildEventTable(service, config)));
   const queues = new Map<string, SerialQueue>();
   let shuttingDown = false;
   const apply = (effects: readonly Effect[]) => applyEffects(io, effects, log);
@@ -76,7 +76,10 @@ export function attachGateway(io: IoServer, service: RoomService, config: Config
         apply(result.effects);
       },
     };
-    for (const [event, spec] of Object.entries(table)) bindEvent(socket, event, spec, deps);
+    socket.onAny((event: string, ...args: unknown[]) => {
+      const spec = table.get(event); // a Map: an event named "constructor" finds nothing
+      if (spec) handleEvent(socket, event, spec, deps, args);
+    });
 
     log.info({ socketId: socket.id, recovered: socket.recovered, transport: socket.conn.transport.name }, 'connected');
     if (!socket.recovered) {

@@ -62,38 +62,40 @@ function answer(ack: ((...a: unknown[]) => void) | undefined, body: unknown, log
   }
 }
 
-export function bindEvent<P>(socket: IoSocket, event: string, spec: EventSpec<P>, deps: HandlerDeps): void {
-  socket.on(event, (...args: unknown[]) => {
-    const last = args[args.length - 1];
-    // Only events with an ack in the protocol answer one; a callback on another event is ignored.
-    const ack = spec.failAck && typeof last === 'function' ? (last as (...a: unknown[]) => void) : undefined;
-    const raw = typeof args[0] === 'function' ? undefined : args[0];
-    const failAck = spec.failAck;
-    if (!deps.limiter.take(spec.rate) || deps.queue.size >= deps.maxPending) {
-      deps.log.debug({ event, socketId: socket.id }, 'rate limited');
-      if (failAck) answer(ack, failAck('rate_limited'), deps.log);
-      return;
-    }
-    deps.queue.push(async () => {
-      try {
-        const parsed = spec.parse(raw);
-        if (!parsed.ok) {
-          deps.log.debug({ event, socketId: socket.id }, 'invalid payload');
-          if (failAck) answer(ack, failAck('invalid_payload'), deps.log);
-          return;
-        }
-        const result = await spec.run(deps.actor(), parsed.value, socket);
-        if (!result.ok) {
-          deps.log.debug({ event, socketId: socket.id, code: result.code }, 'refused');
-          if (failAck) answer(ack, failAck(result.code), deps.log);
-          return;
-        }
-        deps.commit(result);
-        answer(ack, result.ack ?? spec.okAck, deps.log);
-      } catch (err) {
-        deps.log.error({ err, event, socketId: socket.id }, 'handler failed');
-        if (failAck) answer(ack, failAck('internal'), deps.log);
+/**
+ * One client event through the wrapper. Called from the socket's single `onAny` listener (one
+ * closure per socket rather than one per event: a few KB less per connection).
+ */
+export function handleEvent<P>(socket: IoSocket, event: string, spec: EventSpec<P>, deps: HandlerDeps, args: unknown[]): void {
+  const last = args[args.length - 1];
+  // Only events with an ack in the protocol answer one; a callback on another event is ignored.
+  const ack = spec.failAck && typeof last === 'function' ? (last as (...a: unknown[]) => void) : undefined;
+  const raw = typeof args[0] === 'function' ? undefined : args[0];
+  const failAck = spec.failAck;
+  if (!deps.limiter.take(spec.rate) || deps.queue.size >= deps.maxPending) {
+    deps.log.debug({ event, socketId: socket.id }, 'rate limited');
+    if (failAck) answer(ack, failAck('rate_limited'), deps.log);
+    return;
+  }
+  deps.queue.push(async () => {
+    try {
+      const parsed = spec.parse(raw);
+      if (!parsed.ok) {
+        deps.log.debug({ event, socketId: socket.id }, 'invalid payload');
+        if (failAck) answer(ack, failAck('invalid_payload'), deps.log);
+        return;
       }
-    });
+      const result = await spec.run(deps.actor(), parsed.value, socket);
+      if (!result.ok) {
+        deps.log.debug({ event, socketId: socket.id, code: result.code }, 'refused');
+        if (failAck) answer(ack, failAck(result.code), deps.log);
+        return;
+      }
+      deps.commit(result);
+      answer(ack, result.ack ?? spec.okAck, deps.log);
+    } catch (err) {
+      deps.log.error({ err, event, socketId: socket.id }, 'handler failed');
+      if (failAck) answer(ack, failAck('internal'), deps.log);
+    }
   });
 }

@@ -211,6 +211,15 @@ describe('sweepRoom: members whose connection is gone, and downtime (§5.21, §8
     assert.equal(plain?.room?.currentState, null);
   });
 
+  it('downtime is taken off the old timers before members found gone start new ones', () => {
+    const r = ownerGoneWithState(); // owner away since T0; member 'a' was connected to a dead instance
+    const next = kept(sweepRoom(r, T0 + 100 * S, cluster(), { isGone: (m) => m.id === 'a' }));
+    assert.notEqual(next.currentState, null, 'the downtime did not count toward the owner timer');
+    assert.equal(next.ownerAwaySince, T0 + 90 * S);
+    assert.equal(next.emptySince, T0 + 100 * S, 'the grace of the now empty room starts now, unshifted');
+    assert.deepEqual(next.members, []);
+  });
+
   it('regular sweeps count in full: the state is cleared 30 s after the owner left', () => {
     let r = ownerGoneWithState();
     let cleared = 0;
