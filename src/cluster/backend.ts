@@ -16,13 +16,14 @@ import { RedisRoomStore } from '../store/redis-store.ts';
 import type { RoomStore } from '../store/room-store.ts';
 import { LocalRegistry, RedisRegistry, type InstanceRegistry } from './instance-registry.ts';
 import { RedisSharedLimiter } from './redis-rate-limit.ts';
+import { PromptPruneSessionAdapter } from './session-adapter.ts';
 
 export interface Backend {
   store: RoomStore;
   registry: InstanceRegistry;
   /** Password-guess buckets, shared by all instances (§10.11). */
   guessLimiters: { perRoomIp: SharedRateLimiter; perIp: SharedRateLimiter };
-  /** Socket.IO's adapter option (undefined: the in-memory adapter). */
+  /** Socket.IO's adapter option. */
   adapter: ServerOptions['adapter'] | undefined;
   /** Resolves once the backend can serve (Redis answers), or rejects after `timeoutMs`. */
   connect(timeoutMs?: number): Promise<void>;
@@ -37,7 +38,7 @@ export function memoryBackend(config: Config, clock: Clock, store: RoomStore = n
       perIp: new MemorySharedLimiter(config.rates.passwordPerIp, clock),
     },
     registry: new LocalRegistry(config.instanceId),
-    adapter: undefined,
+    adapter: PromptPruneSessionAdapter,
     connect: () => Promise.resolve(),
     close: () => store.close(),
   };

@@ -52,7 +52,8 @@ export const envSchema = z.object({
   OWNER_ROOM_TIMEOUT_MS: int(300_000, 0),
   EMPTY_ROOM_GRACE_MS: int(60_000, 0),
   MEMBER_DISCONNECT_GRACE_MS: int(0, 0),
-  RECOVERY_WINDOW_MS: int(120_000, 0),
+  RECOVERY_WINDOW_MS: int(60_000, 0),
+  HEARTBEAT_REFRESH_MS: int(15_000, 0),
   PING_INTERVAL_MS: int(25_000, 1_000),
   PING_TIMEOUT_MS: int(20_000, 1_000),
   SHUTDOWN_TIMEOUT_MS: int(8_000, 100, 60_000),
@@ -132,6 +133,8 @@ export interface Config {
     emptyRoomGraceMs: number;
     memberGraceMs: number;
     recoveryWindowMs: number;
+    /** A member's `lastHeartbeat` is written at most this often (one store write, not one per 5 s beat). */
+    heartbeatRefreshMs: number;
   };
   limits: {
     maxChatLength: number;
@@ -238,6 +241,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       emptyRoomGraceMs: e.EMPTY_ROOM_GRACE_MS,
       memberGraceMs: e.MEMBER_DISCONNECT_GRACE_MS,
       recoveryWindowMs: e.RECOVERY_WINDOW_MS,
+      heartbeatRefreshMs: e.HEARTBEAT_REFRESH_MS,
     },
     limits: {
       maxChatLength: e.MAX_CHAT_LENGTH,

@@ -95,8 +95,15 @@ export function buildEventTable(service: RoomService, config: Config): EventTabl
       rate: 'heartbeat',
       run: async (actor, _p, socket) => {
         // §1.5: the sender always gets a pong, in a room or not.
-        socket.emit('heartbeat:pong', { timestamp: Date.now() });
-        await service.heartbeat(actor);
+        const now = Date.now();
+        socket.emit('heartbeat:pong', { timestamp: now });
+        // §5.20: refresh lastHeartbeat, but write it at most every heartbeatRefreshMs: nothing
+        // depends on it to the second (presence is the connection, §8), and every write is a
+        // store round trip (issue 4).
+        if (actor.roomId && now - (socket.data.heartbeatAt ?? 0) >= config.timers.heartbeatRefreshMs) {
+          socket.data.heartbeatAt = now;
+          await service.heartbeat(actor);
+        }
         return { ok: true, effects: [] };
       },
     }),

@@ -7,6 +7,8 @@ export interface SocketData {
   helperRoomId?: string;
   ownerToken?: string;
   userName?: string;
+  /** When this socket's heartbeat was last written to its room (see HEARTBEAT_REFRESH_MS). */
+  heartbeatAt?: number;
 }
 
 // Event maps stay open: names and payloads are checked by the wire module at the edge.

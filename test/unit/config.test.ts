@@ -39,7 +39,8 @@ describe('loadConfig: defaults', () => {
       ownerRoomTimeoutMs: 300_000,
       emptyRoomGraceMs: 60_000,
       memberGraceMs: 0,
-      recoveryWindowMs: 120_000,
+      recoveryWindowMs: 60_000,
+      heartbeatRefreshMs: 15_000,
     });
     assert.ok(c.limits.maxChatLength >= 200, 'the client sends up to 200 characters (§3)');
     assert.deepEqual({ ...c.rates.chat }, { perSecond: 3, burst: 12 });
