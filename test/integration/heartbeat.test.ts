@@ -111,3 +111,23 @@ describe('heartbeat (PROTOCOL §1.5, §5.20)', () => {
     assert.equal(typeof (await pong).timestamp, 'number');
   });
 });
+
+describe('heartbeat writes are throttled by HEARTBEAT_REFRESH_MS (issue 4)', () => {
+  let srv: TestServer;
+  before(async () => (srv = await startServer({ MAX_ROOMS_PER_IP: '1000', HEARTBEAT_REFRESH_MS: '60000' })));
+  after(() => srv.close());
+  afterEach(closeAll);
+
+  it('every heartbeat is answered, but lastOwnerHeartbeat is written once per refresh period', async () => {
+    const owner = await connect(srv.url);
+    const room = await createRoom(owner);
+    await clockPast(room.createdAt as number);
+    await heartbeat(owner); // the first one in the room is written
+    const first = (await listed(owner, room.id)).lastOwnerHeartbeat;
+    assert.ok(first > (room.createdAt as number), 'the first heartbeat is written');
+    await clockPast(first);
+    const pong = await heartbeat(owner); // answered at once, not written (within 60 s)
+    assert.ok(pong.timestamp > first);
+    assert.equal((await listed(owner, room.id)).lastOwnerHeartbeat, first);
+  });
+});
