@@ -6,61 +6,12 @@
  * on another instance, rejoin (the owner with its token, §2.3, §5.2) and find the room as it was.
  */
 import assert from 'node:assert/strict';
-import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
 import { after, afterEach, before, it } from 'node:test';
 import { closeAll, connect, createRoom, emitAck, joinRoom, Recorder, waitFor, type Client } from '../helpers/client.ts';
 import { clusterEnv, spawnInstance, type Instance } from '../helpers/cluster.ts';
+import { TcpProxy } from '../helpers/tcp-proxy.ts';
 import { dropPrefix, freshPrefix, redisDescribe } from '../helpers/redis.ts';
 
-/** A tiny TCP load balancer: every new connection goes to the backend chosen at that moment. */
-class TcpProxy {
-  private backend: number;
-  private readonly open = new Set<Socket>();
-  private readonly server: Server;
-  /** The backend port of every connection made, in order. */
-  readonly routed: number[] = [];
-  port = 0;
-
-  private constructor(backend: number) {
-    this.backend = backend;
-    this.server = createServer((client) => {
-      const port = this.backend;
-      this.routed.push(port);
-      const upstream = tcpConnect(port, '127.0.0.1');
-      const end = () => {
-        client.destroy();
-        upstream.destroy();
-        this.open.delete(client);
-        this.open.delete(upstream);
-      };
-      for (const s of [client, upstream]) {
-        this.open.add(s);
-        s.on('error', end).on('close', end);
-      }
-      client.pipe(upstream).pipe(client);
-    });
-  }
-
-  static async start(backend: number): Promise<TcpProxy> {
-    const p = new TcpProxy(backend);
-    await new Promise<void>((resolve) => p.server.listen(0, '127.0.0.1', resolve));
-    p.port = (p.server.address() as { port: number }).port;
-    return p;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  route(backend: number): void {
-    this.backend = backend;
-  }
-
-  close(): Promise<void> {
-    for (const s of this.open) s.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 /** The next (re)connect of a socket; register it before the drop. */
 const nextConnect = (s: Client) => new Promise<void>((resolve) => s.once('connect', () => resolve()));

@@ -5,67 +5,13 @@
  * its room while it was away, and is restored as the same member with its role.
  */
 import assert from 'node:assert/strict';
-import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
 import { after, afterEach, before, it } from 'node:test';
 import { closeAll, connect, createRoom, emitAck, joinRoom, waitFor, type Client } from '../helpers/client.ts';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
 import { redisDescribe } from '../helpers/redis.ts';
+import { TcpProxy } from '../helpers/tcp-proxy.ts';
 import type { TestServer } from '../helpers/server.ts';
 
-/** A tiny TCP load balancer: every new connection goes to the backend chosen at that moment. */
-class TcpProxy {
-  private backend: number;
-  private readonly open = new Set<Socket>();
-  private readonly server: Server;
-  /** The backend port of every connection made, in order. */
-  readonly routed: number[] = [];
-  port = 0;
-
-  private constructor(backend: number) {
-    this.backend = backend;
-    this.server = createServer((client) => {
-      const port = this.backend;
-      this.routed.push(port);
-      const upstream = tcpConnect(port, '127.0.0.1');
-      const end = () => {
-        client.destroy();
-        upstream.destroy();
-        this.open.delete(client);
-        this.open.delete(upstream);
-      };
-      for (const s of [client, upstream]) {
-        this.open.add(s);
-        s.on('error', end).on('close', end);
-      }
-      client.pipe(upstream).pipe(client);
-    });
-  }
-
-  static async start(backend: number): Promise<TcpProxy> {
-    const p = new TcpProxy(backend);
-    await new Promise<void>((resolve) => p.server.listen(0, '127.0.0.1', resolve));
-    p.port = (p.server.address() as { port: number }).port;
-    return p;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  route(backend: number): void {
-    this.backend = backend;
-  }
-
-  /** Cuts every connection (both sides see a plain TCP close: "transport close"). */
-  dropAll(): void {
-    for (const s of this.open) s.destroy();
-  }
-
-  close(): Promise<void> {
-    this.dropAll();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 const nextConnect = (s: Client) => new Promise<void>((resolve) => s.once('connect', () => resolve()));
 const hasSocket = (n: TestServer, id: string) => n.app.io.sockets.sockets.has(id);

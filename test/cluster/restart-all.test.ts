@@ -6,72 +6,14 @@
  * the reconnect grace so that its owner reclaims it (§5.21, §8).
  */
 import assert from 'node:assert/strict';
-import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, it } from 'node:test';
 import { closeAll, connect, createRoom, emitAck, joinRoom, waitFor, type Client } from '../helpers/client.ts';
 import { clusterEnv, spawnInstance, type Instance } from '../helpers/cluster.ts';
+import { TcpProxy } from '../helpers/tcp-proxy.ts';
 import { dropPrefix, freshPrefix, redisDescribe } from '../helpers/redis.ts';
 import { TEST_KEY } from '../helpers/server.ts';
 
-/** A tiny TCP load balancer; with no backend (all instances down) it holds new connections. */
-class TcpProxy {
-  private backend: number | null;
-  private held: Socket[] = [];
-  private readonly open = new Set<Socket>();
-  private readonly server: Server;
-  port = 0;
-
-  private constructor(backend: number) {
-    this.backend = backend;
-    this.server = createServer((client) => {
-      this.open.add(client);
-      client.on('error', () => client.destroy()).on('close', () => this.open.delete(client));
-      if (this.backend === null) {
-        client.pause();
-        this.held.push(client);
-      } else this.pipe(client, this.backend);
-    });
-  }
-
-  private pipe(client: Socket, port: number): void {
-    const upstream = tcpConnect(port, '127.0.0.1');
-    this.open.add(upstream);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      this.open.delete(upstream);
-    };
-    client.on('close', end);
-    upstream.on('error', end).on('close', end);
-    client.pipe(upstream).pipe(client);
-  }
-
-  static async start(backend: number): Promise<TcpProxy> {
-    const p = new TcpProxy(backend);
-    await new Promise<void>((resolve) => p.server.listen(0, '127.0.0.1', resolve));
-    p.port = (p.server.address() as { port: number }).port;
-    return p;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  /** `null`: hold new connections until a backend is set again. */
-  route(backend: number | null): void {
-    this.backend = backend;
-    if (backend === null) return;
-    const held = this.held;
-    this.held = [];
-    for (const c of held) if (!c.destroyed) this.pipe(c, backend);
-  }
-
-  close(): Promise<void> {
-    for (const s of this.open) s.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 const nextConnect = (s: Client) => new Promise<void>((resolve) => s.once('connect', () => resolve()));
 
