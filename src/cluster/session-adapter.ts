@@ -1,27 +1,62 @@
 /**
- * The in-memory adapter with connection state recovery, pruning its replay buffer every 5 s
- * instead of every 60 s. The buffer holds every non-volatile broadcast for the recovery window;
- * the stock 60 s prune period keeps up to a minute more than that, which at thousands of rooms is
- * hundreds of megabytes (issue 4: heap and GC time were dominated by it).
+ * The in-memory adapter with connection state recovery, made lighter in two ways (issue 4: the
+ * replay buffer dominated heap and GC time at thousands of rooms):
+ *
+ * - it prunes its replay buffer every 5 s instead of every 60 s (the stock period keeps up to a
+ *   minute more than the recovery window);
+ * - periodic state events that the next one supersedes (`play:update`, `music:update`, sent every
+ *   5 s by each owner) keep only their latest copy per room: older copies become tombstones (the
+ *   id alone, so that a client whose last offset points at one still recovers). A recovering client
+ *   gets the latest state once instead of a train of stale ones it would seek through.
  */
 import { SessionAwareAdapter } from 'socket.io-adapter';
 
 const PRUNE_EVERY_MS = 5_000;
+const SUPERSEDED = new Set(['play:update', 'music:update']);
+
+interface StoredPacket {
+  id: string;
+  emittedAt: number;
+  data: unknown[];
+  opts: { rooms: Set<string>; except?: Set<string> };
+}
 
 /** The base class keeps these private; they are plain fields at run time. */
 interface Internals {
   maxDisconnectionDuration: number;
-  packets: { emittedAt: number }[];
+  packets: StoredPacket[];
   sessions: Map<string, { disconnectedAt: number }>;
 }
 
+/** Matches no session (no socket is in this room), so a tombstone is never replayed. */
+const TOMBSTONE_OPTS = { rooms: new Set(['\u0000tombstone']), except: new Set<string>(), flags: {} };
+const TOMBSTONE_DATA: unknown[] = [];
+
 export class PromptPruneSessionAdapter extends SessionAwareAdapter {
   private readonly pruneTimer: NodeJS.Timeout;
+  private readonly latest = new Map<string, StoredPacket>();
 
   constructor(nsp: ConstructorParameters<typeof SessionAwareAdapter>[0]) {
     super(nsp);
     this.pruneTimer = setInterval(() => this.prune(), PRUNE_EVERY_MS);
     this.pruneTimer.unref();
+  }
+
+  override broadcast(...args: Parameters<SessionAwareAdapter['broadcast']>): void {
+    super.broadcast(...args);
+    const [packet, opts] = args as [{ data?: unknown[] }, { rooms: Set<string> }];
+    const event = packet.data?.[0];
+    if (typeof event !== 'string' || !SUPERSEDED.has(event)) return;
+    const { packets } = this as unknown as Internals;
+    const stored = packets[packets.length - 1];
+    if (!stored || stored.data !== packet.data) return; // not stored (volatile, with an ack)
+    const key = `${event}\u0000${[...opts.rooms].join('\u0000')}`;
+    const previous = this.latest.get(key);
+    if (previous) {
+      previous.data = TOMBSTONE_DATA;
+      previous.opts = TOMBSTONE_OPTS;
+    }
+    this.latest.set(key, stored);
   }
 
   private prune(): void {
@@ -31,6 +66,7 @@ export class PromptPruneSessionAdapter extends SessionAwareAdapter {
     while (expired < self.packets.length && self.packets[expired]!.emittedAt < threshold) expired++;
     if (expired > 0) self.packets.splice(0, expired);
     for (const [id, s] of self.sessions) if (s.disconnectedAt < threshold) self.sessions.delete(id);
+    for (const [key, p] of this.latest) if (p.emittedAt < threshold) this.latest.delete(key);
   }
 
   override close(): Promise<void> | void {

@@ -243,3 +243,41 @@ describe('connection state recovery within MEMBER_DISCONNECT_GRACE_MS (PROTOCOL 
     rec.stop();
   });
 });
+
+describe('connection state recovery replays the latest periodic state only (issue 4)', () => {
+  let srv: TestServer;
+  before(async () => (srv = await startServer({ MAX_ROOMS_PER_IP: '1000' })));
+  after(() => srv.close());
+  afterEach(closeAll);
+
+  it('a member that missed three play:updates and a chat gets the chat and the last play:update, in order', async () => {
+    const owner = await connect(srv.url, FAST);
+    const member = await connect(srv.url, FAST);
+    const room = await createRoom(owner, { userName: 'olga' });
+    assert.equal((await joinRoom(member, { roomId: room.id, userName: 'mike' })).success, true);
+    const memberId = member.id;
+    const left = waitFor<string>(owner, 'room:member-left', (id) => id === memberId);
+    const hold = dropAndHold(member);
+    await left;
+    owner.emit('play:update', play('https://example.test/1.m3u8'));
+    owner.emit('chat:message', { content: 'between', type: 'text' });
+    owner.emit('play:update', play('https://example.test/2.m3u8'));
+    owner.emit('play:update', play('https://example.test/3.m3u8'));
+    const synced = waitFor<Chat>(owner, 'chat:message', (m) => m.content === 'sync');
+    owner.emit('chat:message', { content: 'sync', type: 'text' });
+    await synced; // the server has handled everything above
+    const rec = new Recorder(member);
+    const last = waitFor<{ url: string }>(member, 'play:update', (p) => p.url.endsWith('/3.m3u8'));
+    const marker = waitFor<Chat>(member, 'chat:message', (m) => m.content === 'after');
+    await hold.resume();
+    assert.equal(member.recovered, true);
+    await last;
+    owner.emit('chat:message', { content: 'after', type: 'text' });
+    await marker;
+    rec.stop();
+    const seen = rec.events
+      .filter((e) => e.event === 'play:update' || e.event === 'chat:message')
+      .map((e) => (e.event === 'play:update' ? (e.args[0] as { url: string }).url.slice(-6) : (e.args[0] as Chat).content));
+    assert.deepEqual(seen, ['between', '3.m3u8', 'sync', 'after']);
+  });
+});
