@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, it } from 'node:test';
-import { closeAll, connect, createRoom, emitAck, expectNone, joinRoom, Recorder, waitFor, type Client } from '../helpers/client.ts';
+import { closeAll, connect, createRoom, emitAck, expectNone, joinRoom, Recorder, waitFor, type Client, chatMarker } from '../helpers/client.ts';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
 import { redisDescribe } from '../helpers/redis.ts';
 import type { TestServer } from '../helpers/server.ts';
@@ -28,14 +28,6 @@ const SIGNALS = [
   ['offer', { offer }], ['answer', { answer }], ['ice', { candidate }],
 ] as const;
 const pcm = (n = 8192) => Array.from({ length: n }, (_, i) => (i * 7) % 256);
-
-function chatMarker(from: Client, content: string) {
-  return {
-    trigger: () => void from.emit('chat:message', { content, type: 'text' }),
-    event: 'chat:message',
-    pred: (p: unknown) => (p as { content: string }).content === content,
-  };
-}
 
 redisDescribe('media relays across instances (PROTOCOL §5.5-§5.20)', () => {
   let c: Cluster;

@@ -140,3 +140,32 @@ export interface JoinReply {
 export function joinRoom(socket: Client, payload: Record<string, unknown>) {
   return emitAck<JoinReply>(socket, 'room:join', { userName: 'member', ...payload });
 }
+
+/** A marker for `expectNone`: a chat message from `from`, which its room (sender included) receives. */
+export function chatMarker(from: Client, content: string) {
+  return {
+    trigger: () => void from.emit('chat:message', { content, type: 'text' }),
+    event: 'chat:message',
+    pred: (p: unknown) => (p as { content: string }).content === content,
+  };
+}
+
+/** The room's `currentState` as a newly joining socket sees it (§6). */
+export async function joinerState(url: string, roomId: string): Promise<unknown> {
+  const s = await connect(url);
+  const r = await joinRoom(s, { roomId, userName: 'late' });
+  if (!r.success) throw new Error(`join failed: ${r.error}`);
+  return r.room.currentState;
+}
+
+/** An owner with a room and one member in it (the owner has seen the member join). */
+export async function ownerAndMember(url: string, extra: Record<string, unknown> = {}) {
+  const owner = await connect(url);
+  const member = await connect(url);
+  const room = await createRoom(owner, extra);
+  const joined = waitFor(owner, 'room:member-joined');
+  const r = await joinRoom(member, { roomId: room.id });
+  if (!r.success) throw new Error(`join failed: ${r.error}`);
+  await joined;
+  return { owner, member, room };
+}

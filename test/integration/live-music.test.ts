@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { closeAll, connect, createRoom, expectNone, joinRoom, Recorder, waitFor, type Client } from '../helpers/client.ts';
+import { closeAll, connect, expectNone, joinRoom, Recorder, waitFor, chatMarker, joinerState, ownerAndMember } from '../helpers/client.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 const MUSIC_EVENTS = ['music:change', 'music:update', 'music:play', 'music:pause', 'music:seek', 'music:queue'] as const;
@@ -23,31 +23,6 @@ const musicState = (over: Record<string, unknown> = {}) => ({
   updatedAt: 1_700_000_000_000,
   ...over,
 });
-
-async function ownerAndMember(url: string, extra: Record<string, unknown> = {}) {
-  const owner = await connect(url);
-  const member = await connect(url);
-  const room = await createRoom(owner, extra);
-  const joined = waitFor(owner, 'room:member-joined');
-  assert.equal((await joinRoom(member, { roomId: room.id })).success, true);
-  await joined;
-  return { owner, member, room };
-}
-
-async function joinerState(url: string, roomId: string): Promise<unknown> {
-  const s = await connect(url);
-  const r = await joinRoom(s, { roomId, userName: 'late' });
-  assert.equal(r.success, true);
-  return r.room.currentState;
-}
-
-function chatMarker(from: Client, content: string) {
-  return {
-    trigger: () => void from.emit('chat:message', { content, type: 'text' }),
-    event: 'chat:message',
-    pred: (p: unknown) => (p as { content: string }).content === content,
-  };
-}
 
 describe('live:change (PROTOCOL §5.9)', () => {
   let srv: TestServer;

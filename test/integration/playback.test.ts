@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { closeAll, connect, createRoom, expectNone, joinRoom, Recorder, waitFor, type Client } from '../helpers/client.ts';
+import { closeAll, connect, expectNone, joinRoom, Recorder, waitFor, type Client, chatMarker, ownerAndMember } from '../helpers/client.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 type State = Record<string, unknown> & { currentTime: number; isPlaying: boolean };
@@ -24,16 +24,6 @@ const playState = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-async function ownerAndMember(url: string, extra: Record<string, unknown> = {}) {
-  const owner = await connect(url);
-  const member = await connect(url);
-  const room = await createRoom(owner, extra);
-  const joined = waitFor(owner, 'room:member-joined');
-  assert.equal((await joinRoom(member, { roomId: room.id })).success, true);
-  await joined;
-  return { owner, member, room };
-}
-
 /** The room's stored state as a socket joining now sees it (§6). */
 async function joinerState(url: string, roomId: string): Promise<State | null> {
   const s = await connect(url);
@@ -43,14 +33,6 @@ async function joinerState(url: string, roomId: string): Promise<State | null> {
 }
 
 /** A chat message from `from`, which must reach `to` by the room path (the marker of expectNone). */
-function chatMarker(from: Client, content: string) {
-  return {
-    trigger: () => void from.emit('chat:message', { content, type: 'text' }),
-    event: 'chat:message',
-    pred: (p: unknown) => (p as { content: string }).content === content,
-  };
-}
-
 /** Waits until the wall clock has moved past `t` (so "advanced" is observable), not a fixed sleep. */
 async function clockPast(t: number): Promise<void> {
   while (Date.now() <= t) await new Promise((r) => setTimeout(r, 1));

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { closeAll, connect, createRoom, emitAck, expectNone, joinRoom, Recorder, waitFor, type Client } from '../helpers/client.ts';
+import { closeAll, connect, createRoom, emitAck, expectNone, joinRoom, Recorder, waitFor, type Client, chatMarker, joinerState } from '../helpers/client.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 const screenState = (over: Record<string, unknown> = {}) => ({
@@ -37,21 +37,6 @@ async function screenRoom(url: string, members = 1) {
     others.push(m);
   }
   return { owner, room, member: others[0] as Client, others };
-}
-
-async function joinerState(url: string, roomId: string): Promise<unknown> {
-  const s = await connect(url);
-  const r = await joinRoom(s, { roomId, userName: 'late' });
-  assert.equal(r.success, true);
-  return r.room.currentState;
-}
-
-function chatMarker(from: Client, content: string) {
-  return {
-    trigger: () => void from.emit('chat:message', { content, type: 'text' }),
-    event: 'chat:message',
-    pred: (p: unknown) => (p as { content: string }).content === content,
-  };
 }
 
 async function startSharing(sharer: Client, watcher: Client): Promise<void> {

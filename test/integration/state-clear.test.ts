@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { closeAll, connect, createRoom, emitAck, expectNone, joinRoom, waitFor, type Client } from '../helpers/client.ts';
+import { closeAll, connect, createRoom, emitAck, expectNone, joinRoom, waitFor, chatMarker, joinerState } from '../helpers/client.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 const playState = {
@@ -38,21 +38,6 @@ async function roomWithState(url: string) {
   owner.emit('play:change', playState);
   await changed;
   return { owner, member, room };
-}
-
-async function joinerState(url: string, roomId: string): Promise<unknown> {
-  const s = await connect(url);
-  const r = await joinRoom(s, { roomId, userName: 'late' });
-  assert.equal(r.success, true);
-  return r.room.currentState;
-}
-
-function chatMarker(from: Client, content: string) {
-  return {
-    trigger: () => void from.emit('chat:message', { content, type: 'text' }),
-    event: 'chat:message',
-    pred: (p: unknown) => (p as { content: string }).content === content,
-  };
 }
 
 describe('state:clear (PROTOCOL §5.19)', () => {

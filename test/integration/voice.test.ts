@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { closeAll, connect, createRoom, expectNone, joinRoom, Recorder, waitFor, type Client } from '../helpers/client.ts';
+import { closeAll, connect, createRoom, expectNone, joinRoom, Recorder, waitFor, type Client, chatMarker } from '../helpers/client.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 interface Chunk {
@@ -37,14 +37,6 @@ async function roomOf(url: string, n: number): Promise<{ roomId: string; s: Clie
     s.push(c);
   }
   return { roomId: room.id, s };
-}
-
-function chatMarker(from: Client, content: string) {
-  return {
-    trigger: () => void from.emit('chat:message', { content, type: 'text' }),
-    event: 'chat:message',
-    pred: (p: unknown) => (p as { content: string }).content === content,
-  };
 }
 
 const voiceEvents = (r: Recorder) => r.events.filter((e) => e.event.startsWith('voice:')).map((e) => [e.event, e.args[0]]);
