@@ -159,6 +159,7 @@ export function disconnectMember(room: RoomRecord, socketId: string, now: number
 
   if (isHelper) {
     next.helperId = null;
+    delete next.helperInstanceId;
     if (room.currentState?.type === 'screen' && room.currentState.status === 'sharing') {
       // §5.15: the helper that was sharing is gone.
       next.currentState = null;
@@ -191,9 +192,11 @@ export function heartbeat(room: RoomRecord, socketId: string, now: number): Outc
 }
 
 /** PROTOCOL §5.15: the token holder registers a screen-share helper for the room. */
-export function registerHelper(room: RoomRecord, socketId: string, tokenValid: boolean): Outcome {
+export function registerHelper(room: RoomRecord, socketId: string, tokenValid: boolean, instanceId?: string): Outcome {
   if (!tokenValid) return fail('owner_check_failed');
   const next = draft(room);
   next.helperId = socketId;
+  if (instanceId !== undefined) next.helperInstanceId = instanceId;
+  else delete next.helperInstanceId;
   return changed(next, [{ type: 'subscribe', socketId, roomId: room.id, role: 'helper' }]);
 }

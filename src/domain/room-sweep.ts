@@ -71,6 +71,18 @@ export function sweepRoom(room: RoomRecord, now: number, t: SweepTimers, ctx: Sw
       effects.push(...res.effects);
     }
   }
+  // The screen-share helper is not a member but can vanish the same way (§5.15).
+  const helper = (next ?? room).helperId;
+  if (helper && ctx.isGone && !room.members.some((m) => m.id === helper)) {
+    const ghost = { id: helper, name: '', joinedAt: 0, lastHeartbeat: 0, presence: { status: 'connected' as const } };
+    if (ctx.isGone({ ...ghost, ...(room.helperInstanceId ? { instanceId: room.helperInstanceId } : {}) })) {
+      const res = disconnectMember(next ?? room, helper, now, t.memberGraceMs);
+      if (res.ok && res.room) {
+        next = res.room;
+        effects.push(...res.effects);
+      }
+    }
+  }
   if (t.maxGapMs !== undefined && hasPendingTimer(next ?? room)) work().timersCheckedAt = now;
 
   const expired = (next ?? room).members.filter(

@@ -41,6 +41,8 @@ export interface RoomRecord {
   members: MemberRecord[];
   /** Socket registered with `screen:helper-register` (§5.15). */
   helperId: string | null;
+  /** The instance holding the helper's socket (so a crashed instance's helper is noticed). */
+  helperInstanceId?: string;
   /** When the owner stopped being connected; null while the owner is present (§8). */
   ownerAwaySince: number | null;
   /** True once `state:cleared` was sent for the current absence (§8 "once"). */

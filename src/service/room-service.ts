@@ -205,7 +205,9 @@ export class RoomService {
 
   /** §5.15. */
   async registerHelper(actor: Actor, p: HelperRegisterPayload): Promise<ServiceResult> {
-    const res = await this.update(p.roomId, (r) => registerHelper(r, actor.socketId, tokenMatches(p.ownerToken, r.ownerTokenHash)));
+    const res = await this.update(p.roomId, (r) =>
+      registerHelper(r, actor.socketId, tokenMatches(p.ownerToken, r.ownerTokenHash), this.config.instanceId),
+    );
     if (!res.ok) return res;
     return { ok: true, effects: res.effects, ack: { success: true } };
   }

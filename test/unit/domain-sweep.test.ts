@@ -231,3 +231,22 @@ describe('sweepRoom: members whose connection is gone, and downtime (§5.21, §8
     assert.equal(cleared, 30 * S);
   });
 });
+
+describe('sweepRoom: a screen-share helper whose connection is gone (§5.15, issue 3)', () => {
+  const sharing = () => {
+    const helped = kept(registerHelper(base(), 'helper', true, 'dead-instance'));
+    return kept(screenStart(helped, 'helper', { type: 'screen', status: 'sharing', ownerName: 'O' }, T0));
+  };
+
+  it('is handled as its disconnect: screen:stop to-room, state cleared, helper forgotten', () => {
+    const res = sweepRoom(sharing(), T0 + S, timers(), { isGone: (m) => m.instanceId === 'dead-instance' });
+    const next = kept(res);
+    assert.equal(next.helperId, null);
+    assert.equal(next.currentState, null);
+    assert.ok(res?.effects.some((e) => e.type === 'emit' && e.event === 'screen:stop'));
+  });
+
+  it('a helper on a live instance is left alone', () => {
+    assert.equal(sweepRoom(sharing(), T0 + S, timers(), { isGone: () => false }), null);
+  });
+});
