@@ -61,7 +61,9 @@ function parseAudio(maxBytes: number) {
       }
       rate = sampleRate;
     }
-    return { ok: true, value: { audioData: audioData.slice(), sampleRate: rate } };
+    // The array was just built by the packet decoder and every element has been checked: it is
+    // relayed as is (copying 8192 numbers per chunk is measurable at hundreds of speakers).
+    return { ok: true, value: { audioData, sampleRate: rate } };
   };
 }
 
