@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Change, Outcome } from '../../src/domain/outcome.ts';
 import {
   createRoom,
   disconnectMember,
@@ -18,18 +17,12 @@ import {
 import { screenStart, setPlaybackState } from '../../src/domain/room-playback.ts';
 import type { Effect, RoomRecord } from '../../src/domain/types.ts';
 import type { PlayState } from '../../src/wire/schemas.ts';
+import { freeze, ok, kept } from '../helpers/domain.ts';
 
 const ID = 'ROOM01';
 const T0 = 1_700_000_000_000;
 const CAP = 50;
 
-function freeze<T>(o: T): T {
-  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
-    for (const v of Object.values(o)) freeze(v);
-    Object.freeze(o);
-  }
-  return o;
-}
 function newRoom(over: Partial<NewRoom> = {}): RoomRecord {
   return freeze(
     createRoom(
@@ -41,15 +34,6 @@ function newRoom(over: Partial<NewRoom> = {}): RoomRecord {
       T0,
     ),
   );
-}
-function ok<R>(o: Outcome<R>): Change<R> {
-  if (!o.ok) assert.fail(`expected success, got ${o.code}`);
-  return o;
-}
-function kept<R>(o: Outcome<R>): RoomRecord {
-  const c = ok(o);
-  assert.ok(c.room, 'room should still exist');
-  return freeze(c.room);
 }
 type JoinOpts = { name?: string; now?: number; reclaim?: boolean; passwordOk?: boolean; cap?: number };
 function join(r: RoomRecord, socketId: string, o: JoinOpts = {}) {

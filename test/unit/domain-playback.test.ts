@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Change, Outcome } from '../../src/domain/outcome.ts';
 import { createRoom, disconnectMember, joinRoom, registerHelper, type NewRoom } from '../../src/domain/room-lifecycle.ts';
 import {
   clearState,
@@ -18,26 +17,11 @@ import {
 } from '../../src/domain/room-playback.ts';
 import type { Effect, RoomRecord } from '../../src/domain/types.ts';
 import type { LiveState, MusicSyncState, PlayState, ScreenState } from '../../src/wire/schemas.ts';
+import { freeze, ok, kept } from '../helpers/domain.ts';
 
 const ID = 'ROOM01';
 const T0 = 1_700_000_000_000;
 
-function freeze<T>(o: T): T {
-  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
-    for (const v of Object.values(o)) freeze(v);
-    Object.freeze(o);
-  }
-  return o;
-}
-function ok<R>(o: Outcome<R>): Change<R> {
-  if (!o.ok) assert.fail(`expected success, got ${o.code}`);
-  return o;
-}
-function kept<R>(o: Outcome<R>): RoomRecord {
-  const c = ok(o);
-  assert.ok(c.room);
-  return freeze(c.room);
-}
 /** Owner 'owner' and members 'a', 'b'. */
 function fixture(over: Partial<NewRoom> = {}): RoomRecord {
   let r = freeze(

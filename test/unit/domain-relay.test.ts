@@ -5,28 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Change, Outcome, Relay } from '../../src/domain/outcome.ts';
+import type { Relay } from '../../src/domain/outcome.ts';
 import { createRoom, disconnectMember, joinRoom, registerHelper } from '../../src/domain/room-lifecycle.ts';
 import { screenStart, screenStop } from '../../src/domain/room-playback.ts';
 import { audioChunk, chat, signal, viewerReady, type SignalEvent } from '../../src/domain/room-relay.ts';
 import type { RoomRecord } from '../../src/domain/types.ts';
 import type { ScreenState } from '../../src/wire/schemas.ts';
+import { freeze, kept } from '../helpers/domain.ts';
 
 const T0 = 1_700_000_000_000;
 
-function freeze<T>(o: T): T {
-  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
-    for (const v of Object.values(o)) freeze(v);
-    Object.freeze(o);
-  }
-  return o;
-}
-function kept<R>(o: Outcome<R>): RoomRecord {
-  if (!o.ok) assert.fail(`expected success, got ${o.code}`);
-  const c: Change<R> = o;
-  assert.ok(c.room);
-  return freeze(c.room);
-}
 function effects(r: Relay): unknown {
   if (!r.ok) assert.fail(`expected a relay, got ${r.code}`);
   return JSON.parse(JSON.stringify(r.effects));

@@ -4,12 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Change, Outcome } from '../../src/domain/outcome.ts';
 import { createRoom, disconnectMember, joinRoom, registerHelper } from '../../src/domain/room-lifecycle.ts';
 import { screenStart, setPlaybackState } from '../../src/domain/room-playback.ts';
 import { sweepRoom, type SweepTimers } from '../../src/domain/room-sweep.ts';
 import type { Effect, RoomRecord } from '../../src/domain/types.ts';
 import type { PlayState } from '../../src/wire/schemas.ts';
+import { freeze, kept } from '../helpers/domain.ts';
 
 const ID = 'ROOM01';
 const T0 = 1_700_000_000_000;
@@ -22,20 +22,6 @@ const timers = (memberGraceMs = 0): SweepTimers => ({
   memberGraceMs,
 });
 
-function freeze<T>(o: T): T {
-  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
-    for (const v of Object.values(o)) freeze(v);
-    Object.freeze(o);
-  }
-  return o;
-}
-function kept<R>(o: Outcome<R> | null): RoomRecord {
-  assert.ok(o, 'expected a change');
-  if (!o.ok) assert.fail(`expected success, got ${o.code}`);
-  const c: Change<R> = o;
-  assert.ok(c.room, 'room should still exist');
-  return freeze(c.room);
-}
 const wire = (effects: Effect[]): unknown => JSON.parse(JSON.stringify(effects));
 const toRoom = (event: string, payload?: unknown) => ({ type: 'emit', to: { kind: 'room', roomId: ID }, event, ...(payload === undefined ? {} : { payload }) });
 const deletedFx = (reason: string) => [toRoom('room:deleted', { reason }), { type: 'dissolve', roomId: ID, reason }];

@@ -3,29 +3,16 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Change, Outcome } from '../../src/domain/outcome.ts';
 import { createRoom, disconnectMember, joinRoom, type NewRoom } from '../../src/domain/room-lifecycle.ts';
 import { musicEvent, setPlaybackState, setPlaying } from '../../src/domain/room-playback.ts';
 import type { RoomRecord } from '../../src/domain/types.ts';
 import { memberView, memberViews, PASSWORD_PLACEHOLDER, roomView, stateForJoiner } from '../../src/domain/views.ts';
 import type { LiveState, MusicSyncState, PlayState } from '../../src/wire/schemas.ts';
+import { freeze, kept } from '../helpers/domain.ts';
 
 const T0 = 1_700_000_000_000;
 const HASH = 'scrypt$16384$8$1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo';
 
-function freeze<T>(o: T): T {
-  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
-    for (const v of Object.values(o)) freeze(v);
-    Object.freeze(o);
-  }
-  return o;
-}
-function kept<R>(o: Outcome<R>): RoomRecord {
-  if (!o.ok) assert.fail(`expected success, got ${o.code}`);
-  const c: Change<R> = o;
-  assert.ok(c.room);
-  return freeze(c.room);
-}
 function fixture(over: Partial<NewRoom> = {}, members: string[] = ['a']): RoomRecord {
   let r = freeze(
     createRoom(
