@@ -61,18 +61,28 @@ describe('connection state recovery (PROTOCOL §5.21, §1.6)', () => {
   after(() => srv.close());
   afterEach(closeAll);
 
-  async function roomWithMember() {
+  /** Owner and member in a room; `greet`: both have received a room broadcast (a chat) already. */
+  async function roomWithMember(greet = true) {
     const owner = await connect(srv.url, FAST);
     const member = await connect(srv.url, FAST);
     const room = await createRoom(owner, { userName: 'olga' });
     const joined = await joinRoom(member, { roomId: room.id, userName: 'mike' });
     assert.equal(joined.success, true);
-    // Socket.IO only recovers a session from the offset of a broadcast the client received: give
-    // both sockets one (in real use the owner's play:update arrives every 5 s).
-    const seen = [owner, member].map((s) => waitFor<Chat>(s, 'chat:message', (m) => m.content === 'hello'));
-    owner.emit('chat:message', { content: 'hello', type: 'text' });
-    await Promise.all(seen);
+    if (greet) {
+      const seen = [owner, member].map((s) => waitFor<Chat>(s, 'chat:message', (m) => m.content === 'hello'));
+      owner.emit('chat:message', { content: 'hello', type: 'text' });
+      await Promise.all(seen);
+    }
     return { owner, member, room };
+  }
+
+  /** Drops the member's connection and resolves once the server has handled it (member-left). */
+  async function dropMember(owner: Client, member: Client) {
+    const memberId = member.id;
+    const left = waitFor<string>(owner, 'room:member-left', (id) => id === memberId);
+    const hold = dropAndHold(member);
+    await left;
+    return { memberId, hold };
   }
 
   it('a member that drops keeps its id, gets the events it missed and is restored as a member', async () => {
@@ -110,14 +120,8 @@ describe('connection state recovery (PROTOCOL §5.21, §1.6)', () => {
   });
 
   it('a member that drops right after joining, before any room event, is still recovered', async () => {
-    const owner = await connect(srv.url, FAST);
-    const member = await connect(srv.url, FAST);
-    const room = await createRoom(owner, { userName: 'olga' });
-    assert.equal((await joinRoom(member, { roomId: room.id, userName: 'mike' })).success, true);
-    const memberId = member.id;
-    const left = waitFor<string>(owner, 'room:member-left', (id) => id === memberId);
-    const hold = dropAndHold(member);
-    await left;
+    const { owner, member } = await roomWithMember(false);
+    const { memberId, hold } = await dropMember(owner, member);
     const missed = waitFor<Chat>(member, 'chat:message', (m) => m.content === 'first event');
     const echo = waitFor<Chat>(owner, 'chat:message', (m) => m.content === 'first event');
     owner.emit('chat:message', { content: 'first event', type: 'text' });
@@ -184,10 +188,7 @@ describe('connection state recovery (PROTOCOL §5.21, §1.6)', () => {
 
   it('a member away while the room was disbanded learns it on recovery and is no longer in it', async () => {
     const { owner, member, room } = await roomWithMember();
-    const memberId = member.id;
-    const left = waitFor<string>(owner, 'room:member-left', (id) => id === memberId);
-    const hold = dropAndHold(member);
-    await left;
+    const { hold } = await dropMember(owner, member);
     owner.emit('room:leave');
     const gone = await emitAck<{ id: string }[]>(owner, 'room:list');
     assert.equal(gone.some((r) => r.id === room.id), false);
@@ -200,6 +201,32 @@ describe('connection state recovery (PROTOCOL §5.21, §1.6)', () => {
     const r = await joinRoom(member, { roomId: room.id });
     assert.equal(r.code, 'room_not_found');
     assert.equal(srv.app.io.sockets.adapter.rooms.get(room.id), undefined, 'socket left in the dead room');
+  });
+
+  it('a member that missed three play:updates and a chat gets the chat and the last play:update, in order', async () => {
+    // Replay keeps the latest play:update only (issue 4, src/cluster/session-adapter.ts).
+    const { owner, member } = await roomWithMember(false);
+    const { hold } = await dropMember(owner, member);
+    owner.emit('play:update', play('https://example.test/1.m3u8'));
+    owner.emit('chat:message', { content: 'between', type: 'text' });
+    owner.emit('play:update', play('https://example.test/2.m3u8'));
+    owner.emit('play:update', play('https://example.test/3.m3u8'));
+    const synced = waitFor<Chat>(owner, 'chat:message', (m) => m.content === 'sync');
+    owner.emit('chat:message', { content: 'sync', type: 'text' });
+    await synced; // the server has handled everything above
+    const rec = new Recorder(member);
+    const last = waitFor<{ url: string }>(member, 'play:update', (p) => p.url.endsWith('/3.m3u8'));
+    const marker = waitFor<Chat>(member, 'chat:message', (m) => m.content === 'after');
+    await hold.resume();
+    assert.equal(member.recovered, true);
+    await last;
+    owner.emit('chat:message', { content: 'after', type: 'text' });
+    await marker;
+    rec.stop();
+    const seen = rec.events
+      .filter((e) => e.event === 'play:update' || e.event === 'chat:message')
+      .map((e) => (e.event === 'play:update' ? (e.args[0] as { url: string }).url.slice(-6) : (e.args[0] as Chat).content));
+    assert.deepEqual(seen, ['between', '3.m3u8', 'sync', 'after']);
   });
 });
 
@@ -241,43 +268,5 @@ describe('connection state recovery within MEMBER_DISCONNECT_GRACE_MS (PROTOCOL 
     const list = await emitAck<{ id: string; memberCount: number }[]>(owner, 'room:list');
     assert.equal(list.find((r) => r.id === room.id)?.memberCount, 2);
     rec.stop();
-  });
-});
-
-describe('connection state recovery replays the latest periodic state only (issue 4)', () => {
-  let srv: TestServer;
-  before(async () => (srv = await startServer({ MAX_ROOMS_PER_IP: '1000' })));
-  after(() => srv.close());
-  afterEach(closeAll);
-
-  it('a member that missed three play:updates and a chat gets the chat and the last play:update, in order', async () => {
-    const owner = await connect(srv.url, FAST);
-    const member = await connect(srv.url, FAST);
-    const room = await createRoom(owner, { userName: 'olga' });
-    assert.equal((await joinRoom(member, { roomId: room.id, userName: 'mike' })).success, true);
-    const memberId = member.id;
-    const left = waitFor<string>(owner, 'room:member-left', (id) => id === memberId);
-    const hold = dropAndHold(member);
-    await left;
-    owner.emit('play:update', play('https://example.test/1.m3u8'));
-    owner.emit('chat:message', { content: 'between', type: 'text' });
-    owner.emit('play:update', play('https://example.test/2.m3u8'));
-    owner.emit('play:update', play('https://example.test/3.m3u8'));
-    const synced = waitFor<Chat>(owner, 'chat:message', (m) => m.content === 'sync');
-    owner.emit('chat:message', { content: 'sync', type: 'text' });
-    await synced; // the server has handled everything above
-    const rec = new Recorder(member);
-    const last = waitFor<{ url: string }>(member, 'play:update', (p) => p.url.endsWith('/3.m3u8'));
-    const marker = waitFor<Chat>(member, 'chat:message', (m) => m.content === 'after');
-    await hold.resume();
-    assert.equal(member.recovered, true);
-    await last;
-    owner.emit('chat:message', { content: 'after', type: 'text' });
-    await marker;
-    rec.stop();
-    const seen = rec.events
-      .filter((e) => e.event === 'play:update' || e.event === 'chat:message')
-      .map((e) => (e.event === 'play:update' ? (e.args[0] as { url: string }).url.slice(-6) : (e.args[0] as Chat).content));
-    assert.deepEqual(seen, ['between', '3.m3u8', 'sync', 'after']);
   });
 });
