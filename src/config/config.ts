@@ -79,7 +79,6 @@ export const envSchema = z.object({
   PASSWORD_ATTEMPTS_PER_IP: rate('0.1:30'),
 });
 
-export type Env = z.input<typeof envSchema>;
 
 export type RateSpec = { perSecond: number; burst: number };
 
