@@ -40,6 +40,8 @@ interface Conn {
   room: RelayRoom | undefined;
   /** Answered the last ping. */
   alive: boolean;
+  /** Which of the ping slots pings this socket. */
+  slot: number;
 }
 
 interface RelayRoom {
@@ -51,6 +53,7 @@ interface RelayRoom {
 const HEAD = /^42(\d*)\["([^"]+)"/;
 const ID_CHARS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const TEXT = { binary: false } as const;
+const PING_TICK_MS = 250;
 
 export function startRelay(o: RelayOptions): Promise<Relay> {
   const pingIntervalMs = o.pingIntervalMs ?? 25_000;
@@ -58,6 +61,10 @@ export function startRelay(o: RelayOptions): Promise<Relay> {
   loop.enable();
   const rooms = new Map<string, RelayRoom>();
   const conns = new Set<Conn>();
+  // The ping duty is spread over the interval in slots, one slot per tick, as Engine.IO's timers
+  // per socket spread it: one sweep of 18,000 sockets at once would stall the relay for a second.
+  const slots: Set<Conn>[] = Array.from({ length: Math.max(1, Math.round(pingIntervalMs / PING_TICK_MS)) }, () => new Set());
+  let nextSlot = 0;
   let relayed = 0;
   let chatId = 0;
   const key = Buffer.from(o.key);
@@ -160,8 +167,10 @@ export function startRelay(o: RelayOptions): Promise<Relay> {
   }
 
   wss.on('connection', (ws) => {
-    const c: Conn = { ws, id: randomBytes(15).toString('base64url'), authed: false, name: '', room: undefined, alive: true };
+    const slot = nextSlot++ % slots.length;
+    const c: Conn = { ws, id: randomBytes(15).toString('base64url'), authed: false, name: '', room: undefined, alive: true, slot };
     conns.add(c);
+    slots[slot]!.add(c);
     const sid = randomBytes(15).toString('base64url');
     ws.send(`0${JSON.stringify({ sid, upgrades: [], pingInterval: pingIntervalMs, pingTimeout: 20_000, maxPayload: 1_000_000 })}`);
     ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -183,21 +192,23 @@ export function startRelay(o: RelayOptions): Promise<Relay> {
     });
     ws.on('close', () => {
       conns.delete(c);
+      slots[c.slot]!.delete(c);
       leave(c);
     });
     ws.on('error', () => undefined);
   });
 
-  // One sweep for all sockets instead of a timer each: the cheapest way to keep the ping duty.
+  // One timer for all sockets instead of one each: the cheapest way to keep the ping duty.
+  let tick = 0;
   const pinger = setInterval(() => {
-    for (const c of conns) {
+    for (const c of slots[tick++ % slots.length]!) {
       if (!c.alive) c.ws.terminate();
       else {
         c.alive = false;
         c.ws.send('2');
       }
     }
-  }, pingIntervalMs);
+  }, PING_TICK_MS);
 
   return new Promise((resolvePort, reject) => {
     http.once('error', reject);
