@@ -87,6 +87,10 @@ function serverEnv(o: TargetOptions, port: number, i: number, prefix: string | u
     RATE_PLAYBACK: WIDE_RATE,
     RATE_SIGNAL: WIDE_RATE,
     RATE_AUDIO: WIDE_RATE,
+    // The generators stand for thousands of users behind a few loopback addresses.
+    MAX_CONNECTIONS_PER_IP: '1000000',
+    RATE_CONNECT_PER_IP: WIDE_RATE,
+    RATE_ROOM_PER_IP: WIDE_RATE,
     ...(prefix ? { REDIS_URL: o.redisUrl, REDIS_PREFIX: prefix, INSTANCE_ID: `bench-${i}` } : {}),
     ...o.env,
   };

@@ -10,7 +10,11 @@ import type { Config } from './config/config.ts';
 import { systemClock, type Clock } from './domain/types.ts';
 import { attachGateway, type Gateway } from './gateway/gateway.ts';
 import type { IoServer } from './gateway/types.ts';
-import { originAllowed, corsOptions } from './http/cors.ts';
+import { corsOptions } from './http/cors.ts';
+import { compileTrust } from './gateway/client-ip.ts';
+import { ConnectionGuard } from './gateway/connection-guard.ts';
+import { watchSlowReaders } from './gateway/write-guard.ts';
+import { Refusals } from './observability/refusals.ts';
 import { createHttpApp } from './http/http-app.ts';
 import { createLogger } from './observability/logger.ts';
 import { LoopDelayMonitor } from './observability/loop-delay.ts';
@@ -56,6 +60,8 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
   const { store, registry } = backend;
   const startedAt = Date.now();
   const loopDelay = new LoopDelayMonitor();
+  const refusals = new Refusals(log, clock, config.abuse.refusalLogIntervalMs);
+  const connections = new ConnectionGuard(config, compileTrust(config.http.trustProxy), backend.limiters.connectPerIp, refusals);
   let shuttingDown = false;
 
   // Express must be the server's request listener before Socket.IO attaches: Engine.IO wraps the
@@ -72,6 +78,7 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
       store: store.kind,
       eventLoopDelayMs: loopDelay.snapshot(),
       memory: memoryFigures(),
+      abuse: refusals.snapshot(),
     }),
   });
   const httpServer = createServer(app);
@@ -83,9 +90,8 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
     pingInterval: config.http.pingIntervalMs,
     pingTimeout: config.http.pingTimeoutMs,
     cors: corsOptions(config.http.allowedOrigins),
-    // Cross-site WebSocket hijacking: browsers send Origin on upgrades too, and CORS does not
-    // apply to WebSockets, so the allow-list is enforced here for every transport.
-    allowRequest: (req, cb) => cb(null, originAllowed(config.http.allowedOrigins, req.headers.origin)),
+    // Origin (for every transport: cross-site WebSocket hijacking), connections per IP.
+    allowRequest: connections.allowRequest,
     adapter: backend.adapter,
     connectionStateRecovery: {
       maxDisconnectionDuration: config.timers.recoveryWindowMs,
@@ -93,8 +99,10 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
     },
   });
 
-  const service = new RoomService(store, config, clock, opts.ids ?? cryptoIds, log, backend.guessLimiters);
-  const gateway = attachGateway(io, service, config, clock, log);
+  const service = new RoomService(store, config, clock, opts.ids ?? cryptoIds, log, { perRoomIp: backend.limiters.guessPerRoomIp, perIp: backend.limiters.guessPerIp });
+  const gateway = attachGateway(io, service, config, clock, log, { refusals, roomPerIp: backend.limiters.roomPerIp });
+  connections.track(io);
+  const stopSlowReaderWatch = watchSlowReaders(io, config.abuse.maxBufferedBytes, refusals);
   const sweeper = new Sweeper(store, config, clock, (e) => gateway.apply(e), log, {
     // §5.21: a member whose socket exists nowhere any more (its instance died, or its disconnect
     // could not be written) is handled as disconnected. Another instance's members are judged
@@ -136,6 +144,7 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
       if (shuttingDown) return;
       shuttingDown = true;
       gateway.shutdown();
+      stopSlowReaderWatch();
       await sweeper.stop();
       await registry.stop();
       // io.close() ends every socket without a Socket.IO disconnect packet and closes the

@@ -8,7 +8,7 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ServerOptions } from 'socket.io';
-import type { Config } from '../config/config.ts';
+import type { Config, RateSpec } from '../config/config.ts';
 import type { Clock } from '../domain/types.ts';
 import { MemorySharedLimiter, type SharedRateLimiter } from '../gateway/rate-limit.ts';
 import { MemoryRoomStore } from '../store/memory-store.ts';
@@ -22,7 +22,8 @@ export interface Backend {
   store: RoomStore;
   registry: InstanceRegistry;
   /** Password-guess buckets, shared by all instances (§10.11). */
-  guessLimiters: { perRoomIp: SharedRateLimiter; perIp: SharedRateLimiter };
+  /** Per-IP buckets, shared by every instance on Redis (so a limit holds across instances). */
+  limiters: IpLimiters;
   /** Socket.IO's adapter option. */
   adapter: ServerOptions['adapter'] | undefined;
   /** Resolves once the backend can serve (Redis answers), or rejects after `timeoutMs`. */
@@ -30,13 +31,31 @@ export interface Backend {
   close(): Promise<void>;
 }
 
+export interface IpLimiters {
+  /** Wrong passwords per IP and room (§10.11). */
+  guessPerRoomIp: SharedRateLimiter;
+  /** Wrong passwords per IP over all rooms. */
+  guessPerIp: SharedRateLimiter;
+  /** `room:*` events per IP over all its sockets. */
+  roomPerIp: SharedRateLimiter;
+  /** Handshakes per IP. */
+  connectPerIp: SharedRateLimiter;
+}
+
+function ipLimiters(config: Config, make: (spec: RateSpec, name: string) => SharedRateLimiter): IpLimiters {
+  const r = config.rates;
+  return {
+    guessPerRoomIp: make(r.passwordPerRoomIp, 'guess:room-ip'),
+    guessPerIp: make(r.passwordPerIp, 'guess:ip'),
+    roomPerIp: make(r.roomPerIp, 'room:ip'),
+    connectPerIp: make(r.connectPerIp, 'connect:ip'),
+  };
+}
+
 export function memoryBackend(config: Config, clock: Clock, store: RoomStore = new MemoryRoomStore()): Backend {
   return {
     store,
-    guessLimiters: {
-      perRoomIp: new MemorySharedLimiter(config.rates.passwordPerRoomIp, clock),
-      perIp: new MemorySharedLimiter(config.rates.passwordPerIp, clock),
-    },
+    limiters: ipLimiters(config, (spec) => new MemorySharedLimiter(spec, clock)),
     registry: new LocalRegistry(config.instanceId),
     adapter: PromptPruneSessionAdapter,
     connect: () => Promise.resolve(),
@@ -85,10 +104,7 @@ export function redisBackend(config: Config, url: string, log: Logger): Backend 
     store,
     registry,
     adapter,
-    guessLimiters: {
-      perRoomIp: new RedisSharedLimiter(storeClient, `${prefix}guess:room-ip:`, config.rates.passwordPerRoomIp),
-      perIp: new RedisSharedLimiter(storeClient, `${prefix}guess:ip:`, config.rates.passwordPerIp),
-    },
+    limiters: ipLimiters(config, (spec, name) => new RedisSharedLimiter(storeClient, `${prefix}${name}:`, spec)),
     async connect(timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

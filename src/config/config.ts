@@ -77,6 +77,13 @@ export const envSchema = z.object({
   RATE_AUDIO: rate('16:48'),
   PASSWORD_ATTEMPTS: rate('0.02:5'),
   PASSWORD_ATTEMPTS_PER_IP: rate('0.1:30'),
+
+  MAX_CONNECTIONS_PER_IP: int(200, 1),
+  RATE_CONNECT_PER_IP: rate('5:100'),
+  RATE_ROOM_PER_IP: rate('10:100'),
+  FLOOD_CUT: rate('20:1000'),
+  MAX_BUFFERED_BYTES: int(4_194_304, 65_536),
+  REFUSAL_LOG_INTERVAL_MS: int(60_000, 1_000),
 });
 
 
@@ -151,6 +158,20 @@ export interface Config {
     audio: RateSpec;
     passwordPerRoomIp: RateSpec;
     passwordPerIp: RateSpec;
+    /** New connections (handshakes) per client IP. */
+    connectPerIp: RateSpec;
+    /** `room:*` events per client IP, over all its sockets. */
+    roomPerIp: RateSpec;
+    /** Refused events a socket may pile up before it is disconnected as abusive. */
+    floodCut: RateSpec;
+  };
+  abuse: {
+    /** Open connections per client IP on one instance. */
+    maxConnectionsPerIp: number;
+    /** Bytes queued toward one socket (not yet taken by its reader) before it is cut. */
+    maxBufferedBytes: number;
+    /** A refusal is logged once per kind and offender per interval; every one is counted. */
+    refusalLogIntervalMs: number;
   };
 }
 
@@ -258,6 +279,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       audio: e.RATE_AUDIO,
       passwordPerRoomIp: e.PASSWORD_ATTEMPTS,
       passwordPerIp: e.PASSWORD_ATTEMPTS_PER_IP,
+      connectPerIp: e.RATE_CONNECT_PER_IP,
+      roomPerIp: e.RATE_ROOM_PER_IP,
+      floodCut: e.FLOOD_CUT,
+    },
+    abuse: {
+      maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+      maxBufferedBytes: e.MAX_BUFFERED_BYTES,
+      refusalLogIntervalMs: e.REFUSAL_LOG_INTERVAL_MS,
     },
   };
   return deepFreeze(config);

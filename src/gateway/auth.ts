@@ -5,6 +5,7 @@
  * cheaply, logged at debug, and never counted against an address. The key is never logged.
  */
 import type { Logger } from 'pino';
+import type { Refusals } from '../observability/refusals.ts';
 import { keyMatches } from '../security/secrets.ts';
 import type { IoSocket } from './types.ts';
 
@@ -21,13 +22,14 @@ export function presentedKey(socket: IoSocket): string | undefined {
   return bearerToken(socket.handshake.headers.authorization);
 }
 
-export function authMiddleware(keys: readonly string[], log: Logger) {
+export function authMiddleware(keys: readonly string[], log: Logger, refusals: Refusals) {
   return (socket: IoSocket, next: (err?: Error) => void): void => {
     const key = presentedKey(socket);
     if (keyMatches(key, keys)) return next();
-    // A wrong key is worth an info line; a missing one is a visitor who is not logged in.
+    // A wrong key is counted and logged (once per IP per interval); a missing one is a visitor
+    // who is not logged in.
     if (key === undefined) log.debug({ reason: 'missing key' }, 'connection refused: unauthorized');
-    else log.info({ reason: 'wrong key', ip: socket.handshake.address }, 'connection refused: unauthorized');
+    else refusals.refuse('unauthorized', { ip: socket.data.ip ?? socket.handshake.address }, { reason: 'wrong key' }, 'connection refused: unauthorized');
     next(new Error('Unauthorized'));
   };
 }

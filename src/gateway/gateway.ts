@@ -12,7 +12,8 @@ import { clientIp, compileTrust } from './client-ip.ts';
 import { applyEffects } from './effects.ts';
 import { buildEventTable } from './events.ts';
 import { handleEvent, type HandlerDeps } from './handler.ts';
-import { SocketRateLimiter } from './rate-limit.ts';
+import type { Refusals } from '../observability/refusals.ts';
+import { SocketRateLimiter, TokenBucket, type SharedRateLimiter } from './rate-limit.ts';
 import { SerialQueue } from './serial-queue.ts';
 import type { IoServer, IoSocket } from './types.ts';
 
@@ -30,14 +31,27 @@ export interface Gateway {
   reconcile(rooms: readonly RoomRecord[]): void;
 }
 
-export function attachGateway(io: IoServer, service: RoomService, config: Config, clock: Clock, log: Logger): Gateway {
+export interface GatewayGuards {
+  refusals: Refusals;
+  /** `room:*` events per IP over all its sockets (RATE_ROOM_PER_IP). */
+  roomPerIp: SharedRateLimiter;
+}
+
+export function attachGateway(
+  io: IoServer,
+  service: RoomService,
+  config: Config,
+  clock: Clock,
+  log: Logger,
+  guards: GatewayGuards,
+): Gateway {
   const trust = compileTrust(config.http.trustProxy);
   const table = new Map(Object.entries(buildEventTable(service, config)));
   const queues = new Map<string, SerialQueue>();
   let shuttingDown = false;
   const apply = (effects: readonly Effect[]) => applyEffects(io, effects, log);
 
-  io.use(authMiddleware(config.auth.keys, log));
+  io.use(authMiddleware(config.auth.keys, log, guards.refusals));
 
   const actorOf = (socket: IoSocket): Actor => ({
     socketId: socket.id,
@@ -64,8 +78,19 @@ export function attachGateway(io: IoServer, service: RoomService, config: Config
     const queue = new SerialQueue();
     queues.set(socket.id, queue);
     const actor = () => actorOf(socket);
+    // Refused events a socket may pile up: a real client never gets near (issue 5).
+    const flood = new TokenBucket(config.rates.floodCut, clock.now());
     const deps: HandlerDeps = {
       limiter: new SocketRateLimiter(config.rates, clock),
+      roomPerIp: () =>
+        guards.roomPerIp.take(socket.data.ip).catch(() => true), // Redis away: the per-socket limit still holds
+      refuse(kind, event) {
+        guards.refusals.refuse(kind, { ip: socket.data.ip, socketId: socket.id }, { event });
+        if (flood.take(clock.now()) || !socket.connected) return;
+        guards.refusals.cut('flood', { ip: socket.data.ip, socketId: socket.id });
+        // A Socket.IO disconnect: final for the client (§1.7), which is the point for an abuser.
+        socket.disconnect(true);
+      },
       queue,
       maxPending: config.limits.maxPendingEvents,
       log,
@@ -79,6 +104,7 @@ export function attachGateway(io: IoServer, service: RoomService, config: Config
     socket.onAny((event: string, ...args: unknown[]) => {
       const spec = table.get(event); // a Map: an event named "constructor" finds nothing
       if (spec) handleEvent(socket, event, spec, deps, args);
+      else deps.refuse('unknown_event', String(event).slice(0, 64));
     });
 
     log.info({ socketId: socket.id, recovered: socket.recovered, transport: socket.conn.transport.name }, 'connected');

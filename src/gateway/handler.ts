@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { output, ZodType } from 'zod';
 import { failureAck, type ErrorCode } from '../domain/errors.ts';
 import type { Effect } from '../domain/types.ts';
+import type { RefusalKind } from '../observability/refusals.ts';
 import type { Actor, ServiceResult } from '../service/room-service.ts';
 import { sanitize } from '../wire/sanitize.ts';
 import type { RateClass, SocketRateLimiter } from './rate-limit.ts';
@@ -43,8 +44,15 @@ export const noPayload = (): Parsed<undefined> => ({ ok: true, value: undefined 
 
 export const simpleFailAck = (code: ErrorCode) => failureAck(code);
 
+/** Refusal codes of the service worth counting as possible abuse (issue 5). */
+const COUNTED_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['too_many_attempts', 'too_many_rooms']);
+
 export interface HandlerDeps {
   limiter: SocketRateLimiter;
+  /** Spends one of the IP's `room:*` tokens (shared by all its sockets); false when none was left. */
+  roomPerIp(): Promise<boolean>;
+  /** Counts a refusal against the socket; enough of them in a row cut it (FLOOD_CUT). */
+  refuse(kind: RefusalKind, event: string): void;
   queue: SerialQueue;
   maxPending: number;
   log: Logger;
@@ -72,22 +80,29 @@ export function handleEvent<P>(socket: IoSocket, event: string, spec: EventSpec<
   const ack = spec.failAck && typeof last === 'function' ? (last as (...a: unknown[]) => void) : undefined;
   const raw = typeof args[0] === 'function' ? undefined : args[0];
   const failAck = spec.failAck;
-  if (!deps.limiter.take(spec.rate) || deps.queue.size >= deps.maxPending) {
-    deps.log.debug({ event, socketId: socket.id }, 'rate limited');
+  const limited = !deps.limiter.take(spec.rate);
+  if (limited || deps.queue.size >= deps.maxPending) {
+    deps.refuse(limited ? 'rate_limited' : 'queue_full', event);
     if (failAck) answer(ack, failAck('rate_limited'), deps.log);
     return;
   }
   deps.queue.push(async () => {
     try {
+      if (spec.rate === 'room' && !(await deps.roomPerIp())) {
+        deps.refuse('rate_limited_ip', event);
+        if (failAck) answer(ack, failAck('rate_limited'), deps.log);
+        return;
+      }
       const parsed = spec.parse(raw);
       if (!parsed.ok) {
-        deps.log.debug({ event, socketId: socket.id }, 'invalid payload');
+        deps.refuse('invalid_payload', event);
         if (failAck) answer(ack, failAck('invalid_payload'), deps.log);
         return;
       }
       const result = await spec.run(deps.actor(), parsed.value, socket);
       if (!result.ok) {
         deps.log.debug({ event, socketId: socket.id, code: result.code }, 'refused');
+        if (COUNTED_CODES.has(result.code)) deps.refuse(result.code as RefusalKind, event);
         if (failAck) answer(ack, failAck(result.code), deps.log);
         return;
       }

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { startServer, TEST_KEY, type TestServer } from './server.ts';
+import { LOOSE_IP_LIMITS, startServer, TEST_KEY, type TestServer } from './server.ts';
 import { dropPrefix, freshPrefix, REDIS_URL } from './redis.ts';
 
 export interface Cluster {
@@ -66,7 +66,7 @@ export interface Instance {
 export async function spawnInstance(env: Record<string, string>, port?: number): Promise<Instance> {
   const p = port ?? (await freePort());
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, NODE_ENV: 'production', AUTH_KEY: TEST_KEY, HOST: '127.0.0.1', PORT: String(p), LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, NODE_ENV: 'production', AUTH_KEY: TEST_KEY, HOST: '127.0.0.1', PORT: String(p), LOG_LEVEL: 'info', ...LOOSE_IP_LIMITS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -7,6 +7,22 @@ import { loadConfig } from '../../src/config/config.ts';
 
 export const TEST_KEY = 'test-key-0123456789abcdef';
 
+/**
+ * The whole suite connects from 127.0.0.1, so the per-IP limits (issue 5) are opened wide for
+ * tests by default. A test of those limits passes `PRODUCTION_LIMITS` to get the documented
+ * defaults back (an empty value means "not set").
+ */
+export const LOOSE_IP_LIMITS = {
+  MAX_CONNECTIONS_PER_IP: '1000000',
+  RATE_CONNECT_PER_IP: '100000:100000',
+  RATE_ROOM_PER_IP: '100000:100000',
+} as const;
+export const PRODUCTION_LIMITS: Record<keyof typeof LOOSE_IP_LIMITS, string> = {
+  MAX_CONNECTIONS_PER_IP: '',
+  RATE_CONNECT_PER_IP: '',
+  RATE_ROOM_PER_IP: '',
+};
+
 export interface TestServer {
   app: App;
   url: string;
@@ -21,6 +37,7 @@ export async function startServer(env: Record<string, string> = {}, opts: AppOpt
     PORT: '0',
     AUTH_KEY: TEST_KEY,
     LOG_LEVEL: 'silent',
+    ...LOOSE_IP_LIMITS,
     ...env,
   });
   const app = createApp(config, opts);

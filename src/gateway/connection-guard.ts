@@ -1,0 +1,64 @@
+/**
+ * What a client may open (issue 5): the handshake check (`allowRequest`: origin, open connections
+ * per IP, handshakes per IP) and the count of open connections per IP behind it. Refused
+ * handshakes are answered 403 by Engine.IO before any Socket.IO state exists, so a connection
+ * flood costs a request parse each.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Config } from '../config/config.ts';
+import { originAllowed } from '../http/cors.ts';
+import type { RefusalKind, Refusals } from '../observability/refusals.ts';
+import { clientIp, type TrustFn } from './client-ip.ts';
+import type { SharedRateLimiter } from './rate-limit.ts';
+import type { IoServer } from './types.ts';
+
+export class ConnectionGuard {
+  private readonly open = new Map<string, number>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly trust: TrustFn,
+    private readonly connectPerIp: SharedRateLimiter,
+    private readonly refusals: Refusals,
+  ) {}
+
+  /** Engine.IO's `allowRequest`, called for handshakes (not for requests of an open session). */
+  allowRequest = (req: IncomingMessage, cb: (err: string | null | undefined, ok: boolean) => void): void => {
+    const ip = clientIp(req, this.trust);
+    // Cross-site WebSocket hijacking: browsers send Origin on upgrades too, and CORS does not
+    // apply to WebSockets, so the allow-list is enforced here for every transport.
+    if (!originAllowed(this.config.http.allowedOrigins, req.headers.origin)) {
+      return this.refuse(cb, 'origin', ip, { origin: req.headers.origin });
+    }
+    if ((this.open.get(ip) ?? 0) >= this.config.abuse.maxConnectionsPerIp) return this.refuse(cb, 'connections_per_ip', ip);
+    this.connectPerIp.take(ip).then(
+      (ok) => (ok ? cb(null, true) : this.refuse(cb, 'connect_rate', ip)),
+      // The shared bucket lives in Redis: while Redis is away, connections are let in (fail open)
+      // rather than every client being locked out.
+      () => cb(null, true),
+    );
+  };
+
+  /** Counts each Engine.IO connection against its IP until it closes. */
+  track(io: IoServer): void {
+    io.engine.on('connection', (conn: { request: IncomingMessage; once(e: 'close', f: () => void): void }) => {
+      const ip = clientIp(conn.request, this.trust);
+      this.open.set(ip, (this.open.get(ip) ?? 0) + 1);
+      conn.once('close', () => {
+        const n = (this.open.get(ip) ?? 1) - 1;
+        if (n <= 0) this.open.delete(ip);
+        else this.open.set(ip, n);
+      });
+    });
+  }
+
+  /** Open connections of one IP (for tests and /stats). */
+  openFrom(ip: string): number {
+    return this.open.get(ip) ?? 0;
+  }
+
+  private refuse(cb: (err: string, ok: boolean) => void, kind: RefusalKind, ip: string, detail?: Record<string, unknown>): void {
+    this.refusals.refuse(kind, { ip }, detail);
+    cb(kind, false);
+  }
+}
