@@ -1,0 +1,348 @@
+/**
+ * Issue 5: one hostile client (or one IP) cannot hurt anyone else. Short versions of each attack,
+ * over real sockets against a real server with its production limits (PRODUCTION_LIMITS undoes
+ * the suite's loose per-IP defaults): each asserts that the attack was refused and counted in
+ * `/stats`, that the server is alive with every room, and that a normal room is untouched.
+ * Timings are the benchmark's job (`npm run bench:abuse`), not these tests'.
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import {
+  chatMarker,
+  closeAll,
+  connect,
+  createRoom,
+  emitAck,
+  expectNone,
+  joinRoom,
+  ownerAndMember,
+  waitFor,
+  type Client,
+} from '../helpers/client.ts';
+import { PRODUCTION_LIMITS, startServer, TEST_KEY, type TestServer } from '../helpers/server.ts';
+
+interface Abuse {
+  refused: Record<string, number>;
+  disconnected: Record<string, number>;
+}
+interface Stats {
+  totalRooms: number;
+  rooms: { id: string; memberCount: number }[];
+  abuse: Abuse;
+}
+
+async function stats(url: string): Promise<Stats> {
+  const res = await fetch(`${url}/stats`, { headers: { Authorization: `Bearer ${TEST_KEY}` } });
+  assert.equal(res.status, 200);
+  return (await res.json()) as Stats;
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, ms = 8000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A chat round trip inside a normal room: the server still serves it. */
+async function roomWorks(from: Client, to: Client, tag: string): Promise<void> {
+  const content = `still here ${tag}`;
+  const got = waitFor<{ content: string }>(to, 'chat:message', (p) => p.content === content);
+  from.emit('chat:message', { content, type: 'text' });
+  await got;
+}
+
+const pcm = (n: number) => Array.from({ length: n }, (_, i) => i % 256);
+
+/** A raw Socket.IO-over-WebSocket client, for what socket.io-client would never send. */
+interface Raw {
+  ws: WebSocket;
+  sid: string;
+  frames: string[];
+}
+
+function rawConnect(url: string, opts: WebSocket.ClientOptions = {}): Promise<Raw> {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`, opts);
+  const frames: string[] = [];
+  return new Promise((resolve, reject) => {
+    ws.once('error', reject);
+    ws.on('message', (d: Buffer) => {
+      const f = d.toString();
+      frames.push(f);
+      if (f.startsWith('0{')) ws.send(`40${JSON.stringify({ token: TEST_KEY })}`);
+      else if (f === '2') ws.send('3');
+      else if (f.startsWith('40{')) resolve({ ws, sid: (JSON.parse(f.slice(2)) as { sid: string }).sid, frames });
+    });
+  });
+}
+
+function closed(ws: WebSocket): Promise<void> {
+  return ws.readyState === WebSocket.CLOSED ? Promise.resolve() : new Promise((r) => ws.once('close', () => r()));
+}
+
+describe('abuse resistance (issue 5), production limits', () => {
+  let srv: TestServer;
+  before(async () => (srv = await startServer({ ...PRODUCTION_LIMITS })));
+  after(() => srv.close());
+  afterEach(closeAll);
+
+  it('event flood from one socket: dropped, counted, then cut; a normal room is untouched', async () => {
+    const { owner, member, room } = await ownerAndMember(srv.url);
+    const attacker = await connect(srv.url);
+    await createRoom(attacker, { name: 'flood' });
+    const before = await stats(srv.url);
+    const cut = new Promise<string>((r) => attacker.once('disconnect', r));
+    for (let i = 0; i < 3000; i++) attacker.emit('heartbeat');
+    for (let i = 0; i < 300; i++) attacker.emit('room:list', () => undefined);
+    for (let i = 0; i < 500; i++) attacker.emit('chat:message', { content: `spam ${i}`, type: 'text' });
+    const chunk = { roomId: 'x', audioData: pcm(8192), sampleRate: 16000 };
+    for (let i = 0; i < 100; i++) attacker.emit('voice:audio-chunk', chunk);
+    // §1.7: the server's own disconnect, final for the client: that is what an abuser gets.
+    assert.equal(await cut, 'io server disconnect');
+
+    const after = await stats(srv.url);
+    assert.ok(after.abuse.refused.rate_limited - before.abuse.refused.rate_limited >= 1000, JSON.stringify(after.abuse));
+    assert.equal(after.abuse.disconnected.flood - before.abuse.disconnected.flood, 1);
+    assert.equal(after.totalRooms, before.totalRooms, 'no room lost (the attacker\'s own stays, owner away)');
+    await roomWorks(owner, member, 'after flood');
+    assert.equal(after.rooms.find((r) => r.id === room.id)?.memberCount, 2);
+  });
+
+  it('a flood of unknown events is counted and cut the same way', async () => {
+    const before = await stats(srv.url);
+    const attacker = await connect(srv.url);
+    const cut = new Promise<string>((r) => attacker.once('disconnect', r));
+    for (let i = 0; i < 1500; i++) attacker.emit('no:such-event', { i });
+    assert.equal(await cut, 'io server disconnect');
+    const after = await stats(srv.url);
+    assert.ok(after.abuse.refused.unknown_event - before.abuse.refused.unknown_event >= 1000);
+  });
+
+  it('a real client at its highest rate is never throttled: three audio streams, an ICE burst, playback, chat', async () => {
+    const { owner, member } = await ownerAndMember(srv.url);
+    const before = await stats(srv.url);
+    let audio = 0;
+    let ice = 0;
+    member.on('voice:audio-chunk', () => audio++);
+    member.on('voice:ice', () => ice++);
+    // An ICE gathering burst of 60 candidates at once.
+    for (let i = 0; i < 60; i++) owner.emit('voice:ice', { targetUserId: member.id, candidate: { candidate: `candidate:${i} 1 udp 1 10.0.0.1 ${5000 + i} typ host`, sdpMid: '0' } });
+    await eventually(() => (ice === 60 ? true : undefined), 3000);
+    // §5.18: three streams at once are ~12 chunks a second (volatile: sent while the member's
+    // transport is idle, so none is dropped for being busy, and any loss would be a refusal).
+    for (let i = 0; i < 36; i++) {
+      owner.emit('voice:audio-chunk', { roomId: 'x', audioData: pcm(8192), sampleRate: 16000 });
+      if (i % 12 === 0) {
+        owner.emit('play:update', { type: 'play', url: 'https://v.example/a.m3u8', currentTime: i, isPlaying: true, videoId: 'v', videoName: 'V', episode: 1, source: 's' });
+        owner.emit('heartbeat');
+        member.emit('heartbeat');
+      }
+      if (i % 12 === 6) owner.emit('chat:message', { content: `hi ${i}`, type: 'text' });
+      await new Promise((r) => setTimeout(r, 83));
+    }
+    await roomWorks(owner, member, 'after legit burst');
+    await eventually(() => (audio === 36 && ice === 60 ? true : undefined), 3000).catch((err: unknown) => {
+      throw new Error(`audio ${audio}/36, ice ${ice}/60: ${String(err)}`);
+    });
+    const after = await stats(srv.url);
+    for (const [kind, n] of Object.entries(after.abuse.refused)) {
+      if (kind === 'unauthorized') continue;
+      assert.equal(n, before.abuse.refused[kind], `refused ${kind} for a legitimate client`);
+    }
+  });
+
+  it('room:list from many sockets of one IP: the per-IP bucket holds; another IP is served', async () => {
+    // From an address of its own, so that the IP's spent bucket does not reach the other tests.
+    const from = { localAddress: '127.0.0.4' } as object;
+    const owner = await connect(srv.url);
+    await createRoom(owner, { name: 'listed' });
+    const sockets = await Promise.all(Array.from({ length: 12 }, () => connect(srv.url, from)));
+    const before = await stats(srv.url);
+    const replies = await Promise.all(sockets.flatMap((s) => Array.from({ length: 10 }, () => emitAck<unknown[]>(s, 'room:list'))));
+    const served = replies.filter((r) => r.length > 0).length;
+    // Each socket stays inside its own bucket (10 of 12); the IP's 100 run out first.
+    assert.ok(served >= 95 && served <= 110, `served ${served} of 120`);
+    const after = await stats(srv.url);
+    assert.ok(after.abuse.refused.rate_limited_ip - before.abuse.refused.rate_limited_ip >= 10);
+    const other = await connect(srv.url, { localAddress: '127.0.0.2' } as object);
+    assert.ok((await emitAck<unknown[]>(other, 'room:list')).length > 0, 'another address is served');
+  });
+
+  it('password guessing: locked out per IP and room with too_many_attempts, never 密码错误; another IP gets in', async () => {
+    const owner = await connect(srv.url);
+    const room = await createRoom(owner, { password: 'open sesame', isPublic: false });
+    const guesser = await connect(srv.url);
+    const codes: (string | undefined)[] = [];
+    for (let i = 0; i < 8; i++) codes.push((await joinRoom(guesser, { roomId: room.id, password: `guess ${i}` })).code);
+    assert.deepEqual(codes.slice(0, 5), Array(5).fill('wrong_password'));
+    assert.deepEqual(codes.slice(5), Array(3).fill('too_many_attempts'));
+    const right = await joinRoom(guesser, { roomId: room.id, password: 'open sesame' });
+    assert.equal(right.code, 'too_many_attempts', 'the right password too, while locked out');
+    assert.notEqual(right.error, '密码错误');
+    const elsewhere = await connect(srv.url, { localAddress: '127.0.0.3' } as object);
+    assert.equal((await joinRoom(elsewhere, { roomId: room.id, password: 'open sesame' })).success, true);
+    assert.ok((await stats(srv.url)).abuse.refused.too_many_attempts >= 4);
+  });
+
+  it('garbage over a raw WebSocket: oversized, deeply nested, huge arrays, invalid UTF-8, junk frames', async () => {
+    const { owner, member } = await ownerAndMember(srv.url);
+    const before = await stats(srv.url);
+    const attacks: (string | Buffer)[] = [
+      `42${JSON.stringify(['chat:message', { content: 'x'.repeat(200_000), type: 'text' }])}`,
+      `42["chat:message",${'['.repeat(50_000)}${']'.repeat(50_000)}]`,
+      `42["play:update",{"url":"u","arr":[${Array(20_000).fill(1).join(',')}]}]`,
+      Buffer.from([0x34, 0x32, 0x5b, 0x22, 0xff, 0xfe, 0xc3, 0x28, 0x22, 0x5d]),
+      '9garbage',
+      '4',
+      '42',
+      '42[',
+      '43["x"]',
+      '42[null,{}]',
+      '42["__proto__",{"a":1}]',
+      '42["constructor"]',
+    ];
+    for (const frame of attacks) {
+      const raw = await rawConnect(srv.url);
+      raw.ws.send(frame, { binary: false });
+      raw.ws.send('42["heartbeat"]');
+      await Promise.race([closed(raw.ws), new Promise((r) => setTimeout(r, 150))]);
+      raw.ws.terminate();
+    }
+    const res = await fetch(`${srv.url}/health`);
+    assert.equal(res.status, 200);
+    await roomWorks(owner, member, 'after garbage');
+    assert.equal((await stats(srv.url)).totalRooms, before.totalRooms);
+  });
+
+  it('a slow reader in a busy room is cut once its queue passes MAX_BUFFERED_BYTES; the room goes on', async () => {
+    const owner = await connect(srv.url);
+    const room = await createRoom(owner, { name: 'busy' });
+    const slow = await rawConnect(srv.url);
+    const joined = waitFor(owner, 'room:member-joined');
+    slow.ws.send(`421${JSON.stringify(['room:join', { roomId: room.id, userName: 'slow' }])}`);
+    await joined;
+    // It stops reading: everything for it piles up in the kernel, then in the server.
+    (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const left = waitFor<string>(owner, 'room:member-left', (id) => id === slow.sid, 20_000);
+    const offer = { type: 'offer', sdp: 'v=0 '.padEnd(30_000, 'x') };
+    // RATE_SIGNAL's burst of 400 at once (12 MB), then its steady 40 a second: never refused.
+    for (let i = 0; i < 400; i++) owner.emit('voice:offer', { targetUserId: slow.sid, offer });
+    const pump = setInterval(() => {
+      for (let i = 0; i < 3; i++) owner.emit('voice:offer', { targetUserId: slow.sid, offer });
+    }, 100);
+    try {
+      const cuts = await eventually(async () => {
+        const s = await stats(srv.url);
+        return s.abuse.disconnected.slow_reader >= 1 ? s.abuse.disconnected.slow_reader : undefined;
+      }, 20_000);
+      assert.equal(cuts, 1);
+    } finally {
+      clearInterval(pump);
+    }
+    await left.catch(async (err: unknown) => {
+      const s = await stats(srv.url);
+      throw new Error(`${String(err)}; room ${JSON.stringify(s.rooms.find((r) => r.id === room.id))}, abuse ${JSON.stringify(s.abuse)}`);
+    });
+    const member = await connect(srv.url);
+    await joinRoom(member, { roomId: room.id });
+    await roomWorks(owner, member, 'after slow reader');
+    slow.ws.terminate();
+  });
+
+  it('signalling and audio reach only the sender\'s own room, whatever roomId or target it names', async () => {
+    const a = await ownerAndMember(srv.url);
+    const b = await ownerAndMember(srv.url);
+    await expectNone(
+      b.member,
+      'voice:audio-chunk',
+      () => {
+        a.owner.emit('voice:audio-chunk', { roomId: b.room.id, audioData: pcm(64), sampleRate: 16000 });
+        a.owner.emit('voice:offer', { targetUserId: b.member.id, offer: { type: 'offer', sdp: 'x' } });
+      },
+      chatMarker(b.owner, 'marker b'),
+    );
+    await expectNone(b.member, 'voice:offer', () => undefined, chatMarker(b.owner, 'marker b2'));
+  });
+});
+
+describe('connections per IP (issue 5)', () => {
+  let srv: TestServer;
+  before(async () => (srv = await startServer({ ...PRODUCTION_LIMITS, MAX_CONNECTIONS_PER_IP: '5' })));
+  after(() => srv.close());
+  afterEach(closeAll);
+
+  it('the sixth connection from one IP is refused at the handshake; closing one frees a place', async () => {
+    const five = await Promise.all(Array.from({ length: 5 }, () => connect(srv.url)));
+    await assert.rejects(connect(srv.url, { reconnection: false }));
+    const other = await connect(srv.url, { localAddress: '127.0.0.2' } as object);
+    assert.equal(other.connected, true, 'another address is not affected');
+    five[0]!.close();
+    await eventually(async () => {
+      try {
+        return await connect(srv.url, { reconnection: false });
+      } catch {
+        return undefined;
+      }
+    });
+    assert.ok((await stats(srv.url)).abuse.refused.connections_per_ip >= 1);
+  });
+});
+
+describe('connection flood from one IP (issue 5)', () => {
+  let srv: TestServer;
+  before(async () => (srv = await startServer({ ...PRODUCTION_LIMITS })));
+  after(() => srv.close());
+
+  it('handshakes past the per-IP burst are refused with 403 and counted; another IP connects', async () => {
+    const base = `${srv.url}/socket.io/?EIO=4&transport=polling`;
+    const statuses = await Promise.all(Array.from({ length: 160 }, () => fetch(base).then((r) => (void r.text(), r.status))));
+    const ok = statuses.filter((s) => s === 200).length;
+    const refused = statuses.filter((s) => s === 403).length;
+    assert.equal(ok + refused, 160, `only 200 and 403: ${JSON.stringify(statuses)}`);
+    assert.ok(ok >= 100 && ok <= 115, `${ok} admitted with a burst of 100`);
+    assert.ok((await stats(srv.url)).abuse.refused.connect_rate >= refused);
+    const other = await connect(srv.url, { localAddress: '127.0.0.2' } as object);
+    assert.equal(other.connected, true);
+    other.close();
+  });
+});
+
+describe('cross-site WebSocket hijacking: ALLOWED_ORIGINS lists origins (issue 5)', () => {
+  const good = 'https://moontv.example.org';
+  let srv: TestServer;
+  before(async () => (srv = await startServer({ ALLOWED_ORIGINS: good })));
+  after(() => srv.close());
+  afterEach(closeAll);
+
+  function wsHandshake(origin: string | undefined): Promise<number> {
+    const ws = new WebSocket(`${srv.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`, origin ? { origin } : {});
+    return new Promise((resolve) => {
+      ws.once('open', () => {
+        ws.terminate();
+        resolve(101);
+      });
+      ws.once('unexpected-response', (_req, res) => {
+        ws.terminate();
+        resolve(res.statusCode ?? 0);
+      });
+      ws.once('error', () => resolve(-1));
+    });
+  }
+
+  it('a foreign Origin is refused on WebSocket and on polling; no Origin and the listed one get in', async () => {
+    const before = await stats(srv.url);
+    // Engine.IO answers a refused upgrade with 400, a refused polling handshake with 403.
+    assert.equal(await wsHandshake('https://evil.example'), 400);
+    const poll = await fetch(`${srv.url}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: 'https://evil.example' } });
+    await poll.text();
+    assert.equal(poll.status, 403);
+    assert.equal(await wsHandshake(undefined), 101);
+    assert.equal(await wsHandshake(good), 101);
+    const after = await stats(srv.url);
+    assert.equal(after.abuse.refused.origin - before.abuse.refused.origin, 2);
+  });
+});
