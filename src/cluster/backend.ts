@@ -47,8 +47,8 @@ function ipLimiters(config: Config, make: (spec: RateSpec, name: string) => Shar
   return {
     guessPerRoomIp: make(r.passwordPerRoomIp, 'guess:room-ip'),
     guessPerIp: make(r.passwordPerIp, 'guess:ip'),
-    roomPerIp: make(r.roomPerIp, 'room:ip'),
-    connectPerIp: make(r.connectPerIp, 'connect:ip'),
+    roomPerIp: make(r.roomPerIp, 'rate:room-ip'),
+    connectPerIp: make(r.connectPerIp, 'rate:connect-ip'),
   };
 }
 
