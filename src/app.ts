@@ -142,7 +142,10 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
     },
     async close() {
       if (shuttingDown) return;
-      shuttingDown = true;
+      shuttingDown = true; // /ready answers 503 from now on
+      connections.closed = true;
+      // Give load balancers that poll /ready time to stop sending clients here (SHUTDOWN_DRAIN_MS).
+      if (config.http.shutdownDrainMs > 0) await new Promise((r) => setTimeout(r, config.http.shutdownDrainMs));
       gateway.shutdown();
       stopSlowReaderWatch();
       await sweeper.stop();

@@ -57,6 +57,7 @@ export const envSchema = z.object({
   PING_INTERVAL_MS: int(25_000, 1_000),
   PING_TIMEOUT_MS: int(20_000, 1_000),
   SHUTDOWN_TIMEOUT_MS: int(8_000, 100, 60_000),
+  SHUTDOWN_DRAIN_MS: int(0, 0, 55_000),
 
   MAX_MEMBERS_PER_ROOM: int(50, 1, 10_000),
   MAX_ROOMS: int(20_000, 1),
@@ -103,6 +104,8 @@ export interface Config {
     pingIntervalMs: number;
     pingTimeoutMs: number;
     shutdownTimeoutMs: number;
+    /** On SIGTERM, /ready answers 503 and new handshakes are refused this long before connections close. */
+    shutdownDrainMs: number;
   };
   auth: {
     /** Accepted keys (several allow rotation). Never logged. */
@@ -224,6 +227,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (e.INSTANCE_TTL_MS < 2 * e.INSTANCE_HEARTBEAT_MS) {
     throw new ConfigError('Invalid configuration:\n  INSTANCE_TTL_MS: must be at least twice INSTANCE_HEARTBEAT_MS');
   }
+  if (e.SHUTDOWN_DRAIN_MS + 2_000 > e.SHUTDOWN_TIMEOUT_MS && e.SHUTDOWN_DRAIN_MS > 0) {
+    throw new ConfigError('Invalid configuration:\n  SHUTDOWN_DRAIN_MS: must leave at least 2000 ms of SHUTDOWN_TIMEOUT_MS for closing');
+  }
   if (e.OWNER_ROOM_TIMEOUT_MS < e.OWNER_STATE_TIMEOUT_MS) {
     throw new ConfigError(
       'Invalid configuration:\n  OWNER_ROOM_TIMEOUT_MS: must not be shorter than OWNER_STATE_TIMEOUT_MS',
@@ -242,6 +248,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       pingIntervalMs: e.PING_INTERVAL_MS,
       pingTimeoutMs: e.PING_TIMEOUT_MS,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
     },
     auth: { keys, generated },
     log: { level: e.LOG_LEVEL },

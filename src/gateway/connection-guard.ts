@@ -14,6 +14,8 @@ import type { IoServer } from './types.ts';
 
 export class ConnectionGuard {
   private readonly open = new Map<string, number>();
+  /** Set on shutdown: new handshakes go to another instance (rolling deploys). */
+  closed = false;
 
   constructor(
     private readonly config: Config,
@@ -24,6 +26,7 @@ export class ConnectionGuard {
 
   /** Engine.IO's `allowRequest`, called for handshakes (not for requests of an open session). */
   allowRequest = (req: IncomingMessage, cb: (err: string | null | undefined, ok: boolean) => void): void => {
+    if (this.closed) return cb('shutting down', false);
     const ip = clientIp(req, this.trust);
     // Cross-site WebSocket hijacking: browsers send Origin on upgrades too, and CORS does not
     // apply to WebSockets, so the allow-list is enforced here for every transport.

@@ -35,7 +35,7 @@ interface Child {
 const children = new Set<ChildProcess>();
 
 /** Starts `node --import tsx src/main.ts` and resolves once it logs that it listens. */
-async function startMain(): Promise<Child> {
+async function startMain(extra: Record<string, string> = {}): Promise<Child> {
   const port = await freePort();
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
@@ -46,6 +46,7 @@ async function startMain(): Promise<Child> {
       PORT: String(port),
       AUTH_KEY: TEST_KEY,
       LOG_LEVEL: 'debug',
+      ...extra,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -130,4 +131,27 @@ describe('graceful shutdown of the real process (§1.7)', () => {
       assert.ok(!printed.includes(TEST_KEY.slice(0, 8)), 'part of the auth key was printed');
     });
   }
+
+  it('SHUTDOWN_DRAIN_MS: /ready says 503 and new handshakes are refused at once; open sockets stay for the drain', async () => {
+    const child = await startMain({ SHUTDOWN_DRAIN_MS: '1500' });
+    const owner = await connect(child.url);
+    assert.equal((await fetch(`${child.url}/ready`)).status, 200);
+    const reason = waitFor<string>(owner, 'disconnect', () => true, 10_000);
+    const started = Date.now();
+    child.proc.kill('SIGTERM');
+    await within(
+      (async () => {
+        while ((await fetch(`${child.url}/ready`)).status !== 503) await new Promise((r) => setTimeout(r, 20));
+      })(),
+      1000,
+      '/ready 503',
+    );
+    const handshake = await fetch(`${child.url}/socket.io/?EIO=4&transport=polling`);
+    await handshake.text();
+    assert.equal(handshake.status, 403, 'a new handshake goes elsewhere');
+    assert.equal(owner.connected, true, 'open sockets are kept during the drain');
+    assert.equal(await reason, 'transport close');
+    assert.ok(Date.now() - started >= 1400, `closed after ${Date.now() - started} ms, before the drain ended`);
+    assert.equal((await within(child.exited, 10_000, 'exit')).code, 0);
+  });
 });
