@@ -312,5 +312,13 @@ function deepFreeze<T>(o: T): T {
  * already set win). Deployments usually pass the environment directly; this serves `npm start`.
  */
 export function loadDotEnv(path = '.env'): void {
-  if (existsSync(path)) process.loadEnvFile(path);
+  if (!existsSync(path)) return;
+  try {
+    process.loadEnvFile(path);
+  } catch (err) {
+    // An unreadable file (mode 600 for another user, e.g. under systemd's DynamicUser) is a
+    // configuration error with a clear message, not a crash with a stack trace.
+    const reason = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
+    throw new ConfigError(`Invalid configuration:\n  ${path}: cannot be read (${reason})`);
+  }
 }

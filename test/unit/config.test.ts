@@ -4,7 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config/config.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, loadDotEnv } from '../../src/config/config.ts';
 
 const KEY = 'a-production-key-0123456789';
 
@@ -172,5 +175,18 @@ describe('loadConfig: the result is frozen', () => {
     }, TypeError);
     assert.throws(() => (c.auth.keys as string[]).push('k3'), TypeError);
     assert.equal(c.http.port, 3001);
+  });
+});
+
+describe('loadDotEnv', () => {
+  it('an unreadable .env is a ConfigError naming the file, not a crash', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wrs-env-'));
+    try {
+      // A directory where the file should be: unreadable as a file, even for root.
+      assert.throws(() => loadDotEnv(dir), (err: unknown) => err instanceof ConfigError && err.message.includes(dir));
+      loadDotEnv(join(dir, 'absent.env')); // no file: nothing to do
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
