@@ -26,6 +26,11 @@ export interface LoadOptions {
   seed: number;
   connectConcurrency: number;
   connectTimeoutMs: number;
+  /**
+   * Source addresses per generator (default 4). More of them spread a run over more client IPs,
+   * for servers with their per-IP limits on (bench/abuse).
+   */
+  addressesPerGenerator?: number;
 }
 
 export interface MeasureOptions {
@@ -82,7 +87,7 @@ export class Load {
           members: o.members,
           real: real[g]!,
           voiceSpeakers: speakers[g]!,
-          localAddresses: Array.from({ length: ADDRESSES_PER_GENERATOR }, (_, k) => `127.0.${g + 1}.${k + 2}`),
+          localAddresses: Array.from({ length: o.addressesPerGenerator ?? ADDRESSES_PER_GENERATOR }, (_, k) => `127.0.${g + 1}.${k + 2}`),
           runEpoch,
           seed: o.seed + g,
           connectConcurrency: o.connectConcurrency,
