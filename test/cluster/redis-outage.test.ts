@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { closeAll, connect, createRoom, emitAck, joinRoom, Recorder, waitFor, type Client, type JoinReply } from '../helpers/client.ts';
 import { freePort } from '../helpers/cluster.ts';
+import { until } from '../helpers/poll.ts';
 import { dropPrefix, freshPrefix } from '../helpers/redis.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
@@ -58,15 +59,8 @@ async function status(url: string, ms = 8000): Promise<number | string> {
 }
 
 /** Polls until `url` answers `want` (a readiness probe has no event to wait on). */
-async function untilStatus(url: string, want: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  let last: number | string = '';
-  while (Date.now() < deadline) {
-    if ((last = await status(url)) === want) return;
-    await sleep(100);
-  }
-  throw new Error(`${url} did not answer ${want} within ${ms} ms (last: ${last})`);
-}
+const untilStatus = (url: string, want: number, ms: number) =>
+  until(() => status(url), (s) => s === want, { ms, what: `${url} to answer ${want}` });
 
 /** Polls /health of every instance until stopped; resolves with every answer that was not 200. */
 function watchHealth(urls: string[]): () => Promise<string[]> {

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, it } from 'node:test';
 import { closeAll, connect, createRoom, emitAck, joinRoom, waitFor, type Client } from '../helpers/client.ts';
 import { clusterEnv, spawnInstance, type Instance } from '../helpers/cluster.ts';
+import { until } from '../helpers/poll.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
 import { dropPrefix, freshPrefix, redisDescribe } from '../helpers/redis.ts';
 import { TEST_KEY } from '../helpers/server.ts';
@@ -21,17 +22,6 @@ type StatsRoom = { id: string; memberCount: number };
 async function stats(i: Instance): Promise<{ totalMembers: number; rooms: StatsRoom[] }> {
   const res = await fetch(`${i.url}/stats`, { headers: { Authorization: `Bearer ${TEST_KEY}` } });
   return (await res.json()) as { totalMembers: number; rooms: StatsRoom[] };
-}
-
-/** Polls an HTTP-visible condition (there is no event to wait on for a lobby observer). */
-async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`${what} not reached within ${ms} ms: ${JSON.stringify(v)}`);
-    await sleep(100);
-  }
 }
 
 type State = { url?: string } | null;
@@ -125,7 +115,7 @@ redisDescribe('every instance stops and starts again (PROTOCOL §8, §5.21, §2.
     await relayed;
 
     // No ghost of the old connections: exactly the two of them, plus a newcomer.
-    await until(() => stats(a), (s) => s.rooms.find((x) => x.id === room.id)?.memberCount === 2, 5000, 'two members');
+    await until(() => stats(a), (s) => s.rooms.find((x) => x.id === room.id)?.memberCount === 2, { ms: 5000, what: 'two members' });
     const fresh = await connect(a.url);
     const seen = await joinRoom(fresh, { roomId: room.id, password: 'pw', userName: 'fresh' });
     assert.deepEqual(seen.members.map((x) => x.id).sort(), [owner.id, member.id, fresh.id].map(String).sort());
@@ -156,7 +146,7 @@ redisDescribe('every instance stops and starts again (PROTOCOL §8, §5.21, §2.
     const t0 = Date.now();
     if (!memberStays) {
       member.close();
-      await until(() => stats(b), (s) => s.totalMembers === 0, 2000, 'member disconnect handled');
+      await until(() => stats(b), (s) => s.totalMembers === 0, { ms: 2000, what: 'member disconnect handled' });
     }
     assert.deepEqual(await stopAll([a, b], 'SIGTERM'), [0, 0]);
     const ran = Date.now() - t0;
@@ -215,7 +205,7 @@ redisDescribe('every instance stops and starts again (PROTOCOL §8, §5.21, §2.
     const [a2, b2] = (await spawnAll(prefix, ['crash-ka2', 'crash-kb2'], extra, upAt)) as [Instance, Instance];
     const first = await stats(a2);
     assert.equal(first.rooms.find((x) => x.id === room.id)?.memberCount, 3, 'new instances wait one TTL before judging');
-    const emptied = await until(() => stats(a2), (s) => s.rooms.find((x) => x.id === room.id)?.memberCount === 0, 5000, 'ghosts removed');
+    const emptied = await until(() => stats(a2), (s) => s.rooms.find((x) => x.id === room.id)?.memberCount === 0, { ms: 5000, what: 'ghosts removed' });
     assert.ok(Date.now() - Math.max(...upAt) < 5000);
     assert.equal(emptied.totalMembers, 0);
 

@@ -221,16 +221,6 @@ export async function stats(url: string, localAddress?: string): Promise<Stats> 
   return JSON.parse(r.body) as Stats;
 }
 
-export async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`${what} not reached within ${ms} ms: ${JSON.stringify(v)}`);
-    await sleep(100);
-  }
-}
-
 export type CreateReply = { success: boolean; code?: string; room?: { id: string } };
 export const tryCreate = (s: Client) =>
   emitAck<CreateReply>(s, 'room:create', { name: 'n', description: '', isPublic: true, userName: 'u' });

@@ -18,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import { after, afterEach, before, it } from 'node:test';
 import { clientOptions, closeAll, connect, createRoom, joinRoom, waitFor, type JoinReply } from '../helpers/client.ts';
 import { clusterEnv, spawnInstance, type Instance } from '../helpers/cluster.ts';
+import { until } from '../helpers/poll.ts';
 import { dropPrefix, freshPrefix } from '../helpers/redis.ts';
 import {
   COMPOSE_SITE,
@@ -31,7 +32,6 @@ import {
   startNginx,
   stats,
   tryCreate,
-  until,
   WS,
   type Nginx,
 } from './nginx-harness.ts';
@@ -132,14 +132,14 @@ nginxDescribe('nginx (deploy/nginx/watch-room.conf) in front of two instances on
 
   it('traffic reaches both instances', { timeout: 20_000 }, async () => {
     const counts = async () => ({ a: (await stats(a.url)).connections, b: (await stats(b.url)).connections });
-    await until(counts, (c) => c.a === 0 && c.b === 0, 5000, 'no connection left from the previous test');
+    await until(counts, (c) => c.a === 0 && c.b === 0, { ms: 5000, what: 'no connection left from the previous test' });
     const clients = await Promise.all(
       [take(ID_A), take(ID_A), take(ID_B), take(ID_B), take(ID_B)].map((addr) => connect(nginx.url, from(addr, WS))),
     );
     // Each instance counts only its own connections.
-    await until(counts, (c) => c.a === 2 && c.b === 3, 5000, 'two connections on A, three on B');
+    await until(counts, (c) => c.a === 2 && c.b === 3, { ms: 5000, what: 'two connections on A, three on B' });
     for (const c of clients) c.close();
-    await until(counts, (c) => c.a === 0 && c.b === 0, 5000, 'connections closed');
+    await until(counts, (c) => c.a === 0 && c.b === 0, { ms: 5000, what: 'connections closed' });
   });
 
   it('the server sees the client address nginx forwards, not nginx, and not a forged X-Forwarded-For (TRUST_PROXY)', { timeout: 20_000 }, async () => {
@@ -198,8 +198,7 @@ nginxDescribe('nginx (deploy/nginx/watch-room.conf) in front of two instances on
       until(
         () => stats(via.url),
         (v) => [r1.id, r2.id].every((id) => v.rooms.find((x) => x.id === id)?.memberCount === 2),
-        5000,
-        'both rooms with both members',
+        { ms: 5000, what: 'both rooms with both members' },
       );
 
     // 1. Instance A stops (a deploy): its clients see a transport close (not the final
@@ -217,8 +216,8 @@ nginxDescribe('nginx (deploy/nginx/watch-room.conf) in front of two instances on
     // 2. A starts again (the new version) on the same port; nginx takes it back after fail_timeout.
     a = await spawnInstance({ ...env, INSTANCE_ID: ID_A }, a.port);
     spawned.push(a);
-    await until(() => stats(a.url), (s) => s.rooms.some((x) => x.id === r1.id), 5000, 'A sees the rooms in Redis');
-    await until(() => stats(nginx.url, ownerA.addr), (s) => s.instance === ID_A, 10_000, 'nginx routes to A again');
+    await until(() => stats(a.url), (s) => s.rooms.some((x) => x.id === r1.id), { ms: 5000, what: 'A sees the rooms in Redis' });
+    await until(() => stats(nginx.url, ownerA.addr), (s) => s.instance === ID_A, { ms: 10_000, what: 'nginx routes to A again' });
 
     // 3. Instance B stops: everyone is on B now, and everyone ends up on A.
     rejoins = Promise.all(pages.map((p) => p.nextRejoin()));

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { type Client, closeAll, connect, createRoom, emitAck, expectNone, joinRoom, Recorder, waitFor } from '../helpers/client.ts';
+import { until } from '../helpers/poll.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 type ListedRoom = { id: string; memberCount: number; ownerId: string };
@@ -23,15 +24,8 @@ async function listed(observer: Client, roomId: string): Promise<ListedRoom | un
 }
 
 /** Polls room:list until `pred` holds (no event exists for a change nobody in the room sees). */
-async function until(observer: Client, roomId: string, pred: (r: ListedRoom | undefined) => boolean, ms = 3000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const r = await listed(observer, roomId);
-    if (pred(r)) return r;
-    if (Date.now() > end) throw new Error(`room ${roomId} never reached the expected state: ${JSON.stringify(r)}`);
-    await sleep(25);
-  }
-}
+const untilListed = (observer: Client, roomId: string, pred: (r: ListedRoom | undefined) => boolean, ms = 3000) =>
+  until(() => listed(observer, roomId), pred, { ms, everyMs: 25, what: `room ${roomId} in room:list to reach the expected state` });
 
 const chatMarker = (from: Client) => ({
   trigger: () => void from.emit('chat:message', { content: 'marker', type: 'text' }),
@@ -95,7 +89,7 @@ describe('disconnect (PROTOCOL §5.21, §8, §10.7)', () => {
     const room = await createRoom(owner, { password: 'pw1234' });
     const back = await connect(srv.url); // the reloaded page
     owner.disconnect();
-    await until(observer, room.id, (r) => r?.memberCount === 0); // the drop was handled, the room stays
+    await untilListed(observer, room.id, (r) => r?.memberCount === 0); // the drop was handled, the room stays
 
     const r = await joinRoom(back, { roomId: room.id, ownerToken: room.ownerToken });
     assert.equal(r.success, true, 'no password asked from the token holder');
@@ -117,9 +111,9 @@ describe('disconnect (PROTOCOL §5.21, §8, §10.7)', () => {
     m.disconnect();
     const t0 = Date.now();
     owner.disconnect();
-    const empty = await until(observer, room.id, (r) => r?.memberCount === 0);
+    const empty = await untilListed(observer, room.id, (r) => r?.memberCount === 0);
     assert.ok(empty, 'the room must outlive the disconnects that emptied it');
-    await until(observer, room.id, (r) => r === undefined, EMPTY_GRACE + 3000);
+    await untilListed(observer, room.id, (r) => r === undefined, EMPTY_GRACE + 3000);
     assert.ok(Date.now() - t0 >= EMPTY_GRACE, `deleted after ${Date.now() - t0} ms, before the grace`);
     const late = await connect(srv.url);
     assert.deepEqual(await joinRoom(late, { roomId: room.id, ownerToken: room.ownerToken }), {
@@ -135,7 +129,7 @@ describe('disconnect (PROTOCOL §5.21, §8, §10.7)', () => {
     const room = await createRoom(owner);
     const m = await connect(srv.url);
     owner.disconnect();
-    await until(observer, room.id, (r) => r?.memberCount === 0);
+    await untilListed(observer, room.id, (r) => r?.memberCount === 0);
     assert.equal((await joinRoom(m, { roomId: room.id })).success, true);
     await expectNone(m, 'room:deleted', () => sleep(EMPTY_GRACE + 4 * SWEEP), chatMarker(m));
     assert.equal((await listed(observer, room.id))?.memberCount, 1);
@@ -168,7 +162,7 @@ describe('disconnect with MEMBER_DISCONNECT_GRACE_MS > 0 (PROTOCOL §5.21, §8)'
     m.disconnect();
 
     // Not connected any more: not counted (§5.21) and not in a joiner's member list.
-    await until(owner, room.id, (r) => r?.memberCount === 1);
+    await untilListed(owner, room.id, (r) => r?.memberCount === 1);
     assert.equal(rec.count('room:member-left'), 0, 'memberCount must drop at the disconnect, not when the grace ends');
     const probe = await connect(srv.url);
     const r = await joinRoom(probe, { roomId: room.id });

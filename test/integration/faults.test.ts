@@ -9,6 +9,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { cryptoIds, type IdSource } from '../../src/security/random.ts';
 import { clientOptions, closeAll, connect, createRoom, emitAck, joinRoom, Recorder, waitFor, type Client } from '../helpers/client.ts';
+import { eventually, until } from '../helpers/poll.ts';
 import { startServer, TEST_KEY, type TestServer } from '../helpers/server.ts';
 
 type Ack = { success: boolean; error?: string; code?: string };
@@ -40,15 +41,6 @@ const play = (videoName: string): Msg => ({
 async function stats(url: string, key = TEST_KEY) {
   const res = await fetch(`${url}/stats`, { headers: { Authorization: `Bearer ${key}` } });
   return { status: res.status, body: (await res.json()) as { totalRooms: number; rooms: { id: string; memberCount: number }[] } };
-}
-
-/** Polls `pred` until it holds (instead of a fixed sleep); fails after `ms`. */
-async function until(pred: () => boolean | Promise<boolean>, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 /**
@@ -88,7 +80,7 @@ async function spawnMain(env: Record<string, string>) {
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = once(child, 'exit');
-  await until(() => /"port":\d+[^\n]*watch room server listening/.test(out) || child.exitCode !== null, 'main.ts to listen', 20_000);
+  await eventually(() => /"port":\d+[^\n]*watch room server listening/.test(out) || child.exitCode !== null, { ms: 20_000, everyMs: 20, what: 'main.ts to listen' });
   const port = Number(/"port":(\d+)[^\n]*watch room server listening/.exec(out)?.[1]);
   assert.ok(port > 0, `main.ts did not start: ${out}`);
   return {
@@ -259,7 +251,7 @@ describe('PROTOCOL §10 faults', () => {
     const room = await createRoom(a);
     a.close();
     const inStats = async () => (await stats(srv.url)).body.rooms.find((r) => r.id === room.id);
-    await until(async () => (await inStats())?.memberCount !== 1, 'the disconnect to be handled');
+    await until(inStats, (r) => r?.memberCount !== 1, { ms: 3000, everyMs: 20, what: 'the disconnect to be handled' });
     await sleep(400); // many 50 ms sweeps: none may delete the room inside its reconnect grace
     assert.equal((await inStats())?.memberCount, 0, 'the room of an owner who reloaded alone is gone');
     const a2 = await connect(srv.url);

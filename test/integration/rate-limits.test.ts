@@ -6,19 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { closeAll, connect, createRoom, emitAck, joinRoom, Recorder, waitFor, type Client } from '../helpers/client.ts';
+import { eventually } from '../helpers/poll.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 const LIMITED = { success: false, error: '操作过于频繁，请稍后再试', code: 'rate_limited' };
-
-/** Retries `attempt` every `everyMs` until it returns true; fails after `ms`. */
-async function eventually(attempt: () => Promise<boolean>, ms = 4000, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await attempt()) return;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 /** Records `disconnect` on a socket, to prove the server never dropped it. */
 function watchDisconnect(s: Client): string[] {
@@ -46,10 +37,13 @@ describe('rate limits (§1.7, §3)', () => {
     assert.equal(replies.filter((r) => r.length === 0).length, 200 - served);
 
     assert.equal(s.connected, true);
-    await eventually(async () => {
-      const list = await emitAck<{ id: string }[]>(s, 'room:list');
-      return list.some((r) => r.id === room.id);
-    });
+    await eventually(
+      async () => {
+        const list = await emitAck<{ id: string }[]>(s, 'room:list');
+        return list.some((r) => r.id === room.id);
+      },
+      { ms: 4000, what: 'room:list to list the room once the bucket refills' },
+    );
     assert.deepEqual(drops, []);
     assert.equal(s.connected, true);
   });
@@ -71,12 +65,15 @@ describe('rate limits (§1.7, §3)', () => {
 
     assert.equal(s.connected, true);
     let joined = false;
-    await eventually(async () => {
-      const r = await joinRoom(s, { roomId: room.id });
-      if (r.success) joined = true;
-      else assert.deepEqual(r, LIMITED);
-      return joined;
-    });
+    await eventually(
+      async () => {
+        const r = await joinRoom(s, { roomId: room.id });
+        if (r.success) joined = true;
+        else assert.deepEqual(r, LIMITED);
+        return joined;
+      },
+      { ms: 4000, what: 'room:join to succeed once the bucket refills' },
+    );
     assert.deepEqual(drops, []);
   });
 
