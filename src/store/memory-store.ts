@@ -4,7 +4,7 @@
  */
 import { fail } from '../domain/errors.ts';
 import type { RoomRecord } from '../domain/types.ts';
-import type { ChangeFn, RoomStore, UpdateResult } from './room-store.ts';
+import type { ChangeFn, RoomStore, UpdateResult, InsertCaps, InsertResult } from './room-store.ts';
 
 export class MemoryRoomStore implements RoomStore {
   readonly kind = 'memory' as const;
@@ -19,10 +19,13 @@ export class MemoryRoomStore implements RoomStore {
     return Promise.resolve([...this.rooms.values()]);
   }
 
-  insert(room: RoomRecord): Promise<boolean> {
-    if (this.rooms.has(room.id)) return Promise.resolve(false);
+  insert(room: RoomRecord, caps?: InsertCaps): Promise<InsertResult> {
+    if (this.rooms.has(room.id)) return Promise.resolve('id_taken');
+    if (caps && (this.rooms.size >= caps.maxRooms || (this.perIp.get(room.creatorIp) ?? 0) >= caps.maxPerIp)) {
+      return Promise.resolve('too_many_rooms');
+    }
     this.set(room);
-    return Promise.resolve(true);
+    return Promise.resolve('inserted');
   }
 
   update<R>(roomId: string, change: ChangeFn<R>): Promise<UpdateResult<R>> {

@@ -16,10 +16,14 @@ import { randomInt } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { fail } from '../domain/errors.ts';
 import type { RoomRecord } from '../domain/types.ts';
-import type { ChangeFn, RoomStore, UpdateResult } from './room-store.ts';
+import type { ChangeFn, InsertCaps, InsertResult, RoomStore, UpdateResult } from './room-store.ts';
 
+/** KEYS: room, rooms, ip-rooms; ARGV: JSON, id, creator IP, max rooms, max per IP (-1: no cap). */
 const INSERT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local maxRooms, maxPerIp = tonumber(ARGV[4]), tonumber(ARGV[5])
+if maxRooms >= 0 and redis.call('SCARD', KEYS[2]) >= maxRooms then return -1 end
+if maxPerIp >= 0 and tonumber(redis.call('HGET', KEYS[3], ARGV[3]) or '0') >= maxPerIp then return -1 end
 redis.call('HSET', KEYS[1], 'v', 1, 'd', ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[2])
 redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
@@ -42,7 +46,7 @@ return 1`;
 const MAX_TRIES = 32;
 
 type Scripted = Redis & {
-  wrsInsert(room: string, rooms: string, ipRooms: string, json: string, id: string, ip: string): Promise<number>;
+  wrsInsert(room: string, rooms: string, ipRooms: string, json: string, id: string, ip: string, maxRooms: number, maxPerIp: number): Promise<number>;
   wrsWrite(room: string, rooms: string, ipRooms: string, version: string, json: string, id: string, ip: string): Promise<number>;
 };
 
@@ -91,16 +95,18 @@ export class RedisRoomStore implements RoomStore {
     return rooms;
   }
 
-  async insert(room: RoomRecord): Promise<boolean> {
-    const ok = await this.redis.wrsInsert(
+  async insert(room: RoomRecord, caps?: InsertCaps): Promise<InsertResult> {
+    const r = await this.redis.wrsInsert(
       this.roomKey(room.id),
       this.roomsKey,
       this.ipKey,
       JSON.stringify(room),
       room.id,
       room.creatorIp,
+      caps?.maxRooms ?? -1,
+      caps?.maxPerIp ?? -1,
     );
-    return ok === 1;
+    return r === 1 ? 'inserted' : r === 0 ? 'id_taken' : 'too_many_rooms';
   }
 
   async update<R>(roomId: string, change: ChangeFn<R>): Promise<UpdateResult<R>> {

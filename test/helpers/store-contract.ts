@@ -42,16 +42,31 @@ export function storeContract(name: string, factory: () => Promise<RoomStore>): 
 
     it('inserts, gets and lists a room as it was given (serialisable state)', async () => {
       const room = sampleRoom({ currentState: { type: 'live', channelId: 'c', channelName: 'n', channelUrl: 'u' } });
-      assert.equal(await store.insert(room), true);
+      assert.equal(await store.insert(room), 'inserted');
       assert.deepEqual(await store.get(room.id), room);
       assert.ok((await store.list()).some((r) => r.id === room.id));
     });
 
     it('refuses an id that is taken and keeps the first room', async () => {
       const room = sampleRoom();
-      assert.equal(await store.insert(room), true);
-      assert.equal(await store.insert({ ...room, name: 'impostor' }), false);
+      assert.equal(await store.insert(room), 'inserted');
+      assert.equal(await store.insert({ ...room, name: 'impostor' }), 'id_taken');
       assert.equal((await store.get(room.id))?.name, room.name);
+    });
+
+    it('caps are checked in the insert itself: parallel inserts never pass the per-IP cap (issue 5)', async () => {
+      const base = await store.count();
+      const ip = `10.9.${seq}.1`;
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => store.insert(sampleRoom({ creatorIp: ip }), { maxRooms: 1_000_000, maxPerIp: 3 })),
+      );
+      assert.equal(results.filter((r) => r === 'inserted').length, 3);
+      assert.equal(results.filter((r) => r === 'too_many_rooms').length, 7);
+      assert.equal(await store.countByCreatorIp(ip), 3);
+      const other = await store.insert(sampleRoom({ creatorIp: `${ip}0` }), { maxRooms: base + 4, maxPerIp: 3 });
+      assert.equal(other, 'inserted', 'another IP is not affected');
+      assert.equal(await store.insert(sampleRoom({ creatorIp: `${ip}1` }), { maxRooms: base + 4, maxPerIp: 3 }), 'too_many_rooms');
+      assert.equal(await store.count(), base + 4);
     });
 
     it('get of an unknown id is undefined; update of one is room_not_found', async () => {

@@ -22,7 +22,7 @@ redisDescribe('RedisRoomStore', () => {
     const b = new RedisRoomStore(new Redis(REDIS_URL), prefix);
     try {
       const room = sampleRoom();
-      assert.equal(await a.insert(room), true);
+      assert.equal(await a.insert(room), 'inserted');
       const n = 40;
       await Promise.all(
         Array.from({ length: n }, (_, i) =>
@@ -45,7 +45,7 @@ redisDescribe('RedisRoomStore', () => {
     try {
       const room = sampleRoom();
       const results = await Promise.all([a.insert(room), b.insert({ ...room, name: 'other' })]);
-      assert.deepEqual(results.sort(), [false, true]);
+      assert.deepEqual(results.sort(), ['id_taken', 'inserted']);
     } finally {
       await a.close();
       await b.close();
