@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { RateSpec } from '../config/config.ts';
 import type { SharedRateLimiter } from '../gateway/rate-limit.ts';
 
-/** KEYS[1] bucket; ARGV: perSecond, burst, cost (0: only look). Returns remaining whole tokens, or -1. */
+/** KEYS[1] bucket; ARGV: perSecond, burst, cost (0: only look; -1: give one back). Returns remaining whole tokens, or -1. */
 const BUCKET = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -16,6 +16,12 @@ local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
 local tokens, ts = tonumber(b[1]), tonumber(b[2])
 if not tokens then tokens = burst; ts = now end
 if now > ts then tokens = math.min(burst, tokens + (now - ts) / 1000 * rate); ts = now end
+if cost < 0 then
+  tokens = math.min(burst, tokens - cost)
+  redis.call('HSET', KEYS[1], 'tokens', tokens, 'ts', ts)
+  redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / rate * 1000) + 1000)
+  return math.floor(tokens)
+end
 if tokens < 1 then return -1 end
 if cost > 0 then
   tokens = tokens - cost
@@ -44,5 +50,9 @@ export class RedisSharedLimiter implements SharedRateLimiter {
 
   async take(key: string): Promise<boolean> {
     return (await this.redis.wrsBucket(this.keyPrefix + key, this.spec.perSecond, this.spec.burst, 1)) >= 0;
+  }
+
+  async give(key: string): Promise<void> {
+    await this.redis.wrsBucket(this.keyPrefix + key, this.spec.perSecond, this.spec.burst, -1);
   }
 }

@@ -31,9 +31,14 @@ export class TokenBucket {
 
   /** Takes one token if there is one. */
   take(now: number): boolean {
+    return this.takeN(1, now);
+  }
+
+  /** Takes `n` tokens if there are that many (a byte budget spends a frame's size at once). */
+  takeN(n: number, now: number): boolean {
     this.refill(now);
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < n) return false;
+    this.tokens -= n;
     return true;
   }
 
@@ -41,6 +46,12 @@ export class TokenBucket {
   empty(now: number): boolean {
     this.refill(now);
     return this.tokens < 1;
+  }
+
+  /** Gives one token back (never above the burst). */
+  give(now: number): void {
+    this.refill(now);
+    this.tokens = Math.min(this.spec.burst, this.tokens + 1);
   }
 
   /** True when the bucket is back to full, so forgetting it changes nothing. */
@@ -107,6 +118,11 @@ export class KeyedRateLimiter {
     return b.take(now);
   }
 
+  /** Gives back a token spent for the key (a known bucket only: an unknown one is full). */
+  give(key: string): void {
+    this.buckets.get(key)?.give(this.clock.now());
+  }
+
   get size(): number {
     return this.buckets.size;
   }
@@ -130,6 +146,8 @@ export interface SharedRateLimiter {
   exhausted(key: string): Promise<boolean>;
   /** Spends one token for the key; false when none was left. */
   take(key: string): Promise<boolean>;
+  /** Gives back one token spent by `take` (a guess that turned out right). */
+  give(key: string): Promise<void>;
 }
 
 export class MemorySharedLimiter implements SharedRateLimiter {
@@ -142,5 +160,9 @@ export class MemorySharedLimiter implements SharedRateLimiter {
   }
   take(key: string): Promise<boolean> {
     return Promise.resolve(this.inner.take(key));
+  }
+  give(key: string): Promise<void> {
+    this.inner.give(key);
+    return Promise.resolve();
   }
 }

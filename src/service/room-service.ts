@@ -54,8 +54,10 @@ export class RoomService {
   /** §5.1: caps first, then the new room; a socket already in a room leaves it (§5.3 rules). */
   async create(actor: Actor, p: RoomCreatePayload): Promise<ServiceResult> {
     const { rooms } = this.config;
+    // Checked early to spare the password hash, and again atomically by the insert.
     if ((await this.store.count()) >= rooms.maxRooms) return fail('too_many_rooms');
     if ((await this.store.countByCreatorIp(actor.ip)) >= rooms.maxRoomsPerIp) return fail('too_many_rooms');
+    const caps = { maxRooms: rooms.maxRooms, maxPerIp: rooms.maxRoomsPerIp };
 
     const passwordHash = p.password ? await hashPassword(p.password) : null;
     const ownerToken = this.ids.ownerToken();
@@ -78,7 +80,9 @@ export class RoomService {
         },
         now,
       );
-      if (!(await this.store.insert(room))) continue; // id collision (§6): draw again
+      const inserted = await this.store.insert(room, caps);
+      if (inserted === 'id_taken') continue; // id collision (§6): draw again
+      if (inserted === 'too_many_rooms') return fail('too_many_rooms');
       this.log.info({ roomId: room.id, socketId: actor.socketId, roomType: room.roomType }, 'room created');
       const effects: Effect[] = [{ type: 'subscribe', socketId: actor.socketId, roomId: room.id, role: 'member' }];
       if (actor.roomId && actor.roomId !== room.id) effects.unshift(...(await this.leaveEffects(actor, actor.roomId)));
@@ -132,9 +136,18 @@ export class RoomService {
 
   private async checkPassword(ip: string, room: RoomRecord, password: string | undefined): Promise<true | Failure> {
     const key = `${ip}\u0000${room.id}`;
-    if ((await this.guessesPerRoomIp.exhausted(key)) || (await this.guessesPerIp.exhausted(ip))) return fail('too_many_attempts');
-    if (password && room.passwordHash && (await verifyPassword(password, room.passwordHash))) return true;
-    await Promise.all([this.guessesPerRoomIp.take(key), this.guessesPerIp.take(ip)]);
+    // A token is spent before the (slow, off-thread) check and given back when the password is
+    // right: checking first and spending after let parallel guesses all pass the check (issue 5).
+    const [perRoom, perIp] = await Promise.all([this.guessesPerRoomIp.take(key), this.guessesPerIp.take(ip)]);
+    const refund = () => Promise.all([perRoom && this.guessesPerRoomIp.give(key), perIp && this.guessesPerIp.give(ip)]);
+    if (!perRoom || !perIp) {
+      await refund();
+      return fail('too_many_attempts');
+    }
+    if (password && room.passwordHash && (await verifyPassword(password, room.passwordHash))) {
+      await refund();
+      return true;
+    }
     return fail('wrong_password');
   }
 
