@@ -10,6 +10,19 @@ export function applyEffects(io: IoServer, effects: readonly Effect[], log: Logg
   for (const e of effects) {
     switch (e.type) {
       case 'emit': {
+        if (e.to.kind === 'socket') {
+          // A socket of this instance gets it directly: a broadcast would also be kept for 60 s in
+          // the recovery buffer, and replaying a stale WebRTC offer helps nobody (issue 5: a
+          // signal pump within every limit grew memory by 20 MB/s). Elsewhere, or disconnected
+          // (then recovery replays it), through the adapter.
+          const target = io.sockets.sockets.get(e.to.socketId);
+          if (target?.connected) {
+            const via = e.volatile ? target.volatile : target;
+            if (e.payload === undefined) via.emit(e.event);
+            else via.emit(e.event, e.payload);
+            break;
+          }
+        }
         let op = e.to.kind === 'socket' ? io.to(e.to.socketId) : io.to(e.to.roomId);
         if (e.to.kind === 'room' && e.to.except) op = op.except(e.to.except);
         if (e.volatile) op = op.volatile;
