@@ -15,6 +15,7 @@ import { compileTrust } from './gateway/client-ip.ts';
 import { ConnectionGuard } from './gateway/connection-guard.ts';
 import { watchSlowReaders } from './gateway/write-guard.ts';
 import { Refusals } from './observability/refusals.ts';
+import { guardedParser } from './wire/parser.ts';
 import { createHttpApp } from './http/http-app.ts';
 import { createLogger } from './observability/logger.ts';
 import { LoopDelayMonitor } from './observability/loop-delay.ts';
@@ -93,6 +94,8 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
     // Origin (for every transport: cross-site WebSocket hijacking), connections per IP.
     allowRequest: connections.allowRequest,
     adapter: backend.adapter,
+    // Byte budget and nesting limit checked before a frame is parsed (issue 5).
+    parser: guardedParser(config.rates.inboundBytes),
     connectionStateRecovery: {
       maxDisconnectionDuration: config.timers.recoveryWindowMs,
       skipMiddlewares: true,
@@ -100,7 +103,11 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
   });
 
   const service = new RoomService(store, config, clock, opts.ids ?? cryptoIds, log, { perRoomIp: backend.limiters.guessPerRoomIp, perIp: backend.limiters.guessPerIp });
-  const gateway = attachGateway(io, service, config, clock, log, { refusals, roomPerIp: backend.limiters.roomPerIp });
+  const gateway = attachGateway(io, service, config, clock, log, {
+    refusals,
+    roomPerIp: backend.limiters.roomPerIp,
+    ban: (ip) => connections.ban(ip),
+  });
   connections.track(io);
   const stopSlowReaderWatch = watchSlowReaders(io, config.abuse.maxBufferedBytes, refusals);
   const sweeper = new Sweeper(store, config, clock, (e) => gateway.apply(e), log, {

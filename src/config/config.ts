@@ -35,6 +35,7 @@ export const envSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   PORT: int(3001, 0, 65535),
   AUTH_KEY: optionalString,
+  STATS_KEY: optionalString,
   ALLOWED_ORIGINS: z.string().default('*'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.string().default('false'),
@@ -82,7 +83,9 @@ export const envSchema = z.object({
   MAX_CONNECTIONS_PER_IP: int(200, 1),
   RATE_CONNECT_PER_IP: rate('5:100'),
   RATE_ROOM_PER_IP: rate('10:100'),
-  FLOOD_CUT: rate('20:1000'),
+  FLOOD_CUT: rate('20:300'),
+  FLOOD_BAN_MS: int(30_000, 0),
+  RATE_INBOUND_BYTES: rate('1048576:2097152'),
   MAX_BUFFERED_BYTES: int(4_194_304, 65_536),
   REFUSAL_LOG_INTERVAL_MS: int(60_000, 1_000),
 });
@@ -112,6 +115,11 @@ export interface Config {
     keys: readonly string[];
     /** True when no key was configured and one was generated for this development run (PROTOCOL §1.3). */
     generated: boolean;
+    /**
+     * Keys that open `/stats`: STATS_KEY when set, else the shared keys (§9). Every logged-in
+     * browser holds the shared key, and `/stats` lists private rooms' ids.
+     */
+    statsKeys: readonly string[];
   };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   /** Set: rooms live in Redis and Socket.IO fans out through the Redis Streams adapter. */
@@ -167,10 +175,14 @@ export interface Config {
     roomPerIp: RateSpec;
     /** Refused events a socket may pile up before it is disconnected as abusive. */
     floodCut: RateSpec;
+    /** Bytes a connection may send (every frame, before it is parsed); past it, the connection is cut. */
+    inboundBytes: RateSpec;
   };
   abuse: {
     /** Open connections per client IP on one instance. */
     maxConnectionsPerIp: number;
+    /** After a socket is cut as abusive, new handshakes from its IP are refused this long. */
+    floodBanMs: number;
     /** Bytes queued toward one socket (not yet taken by its reader) before it is cut. */
     maxBufferedBytes: number;
     /** A refusal is logged once per kind and offender per interval; every one is counted. */
@@ -221,6 +233,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     keys.push(randomBytes(24).toString('base64url'));
     generated = true;
   }
+  const statsKeys = e.STATS_KEY ? [e.STATS_KEY] : keys;
+  if (e.NODE_ENV === 'production' && e.STATS_KEY !== undefined && e.STATS_KEY.length < 16) {
+    throw new ConfigError('Invalid configuration:\n  STATS_KEY: must be at least 16 characters in production');
+  }
   if (e.NODE_ENV === 'production' && keys.some((k) => k.length < 16)) {
     throw new ConfigError('Invalid configuration:\n  AUTH_KEY: each key must be at least 16 characters in production');
   }
@@ -250,7 +266,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
       shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
     },
-    auth: { keys, generated },
+    auth: { keys, generated, statsKeys },
     log: { level: e.LOG_LEVEL },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, streamMaxLen: e.REDIS_STREAM_MAXLEN },
     cluster: { heartbeatMs: e.INSTANCE_HEARTBEAT_MS, ttlMs: e.INSTANCE_TTL_MS },
@@ -289,9 +305,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       connectPerIp: e.RATE_CONNECT_PER_IP,
       roomPerIp: e.RATE_ROOM_PER_IP,
       floodCut: e.FLOOD_CUT,
+      inboundBytes: e.RATE_INBOUND_BYTES,
     },
     abuse: {
       maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+      floodBanMs: e.FLOOD_BAN_MS,
       maxBufferedBytes: e.MAX_BUFFERED_BYTES,
       refusalLogIntervalMs: e.REFUSAL_LOG_INTERVAL_MS,
     },

@@ -14,6 +14,8 @@ import type { IoServer } from './types.ts';
 
 export class ConnectionGuard {
   private readonly open = new Map<string, number>();
+  /** IP → until when its handshakes are refused (after one of its sockets was cut as abusive). */
+  private readonly bans = new Map<string, number>();
   /** Set on shutdown: new handshakes go to another instance (rolling deploys). */
   closed = false;
 
@@ -33,6 +35,7 @@ export class ConnectionGuard {
     if (!originAllowed(this.config.http.allowedOrigins, req.headers.origin)) {
       return this.refuse(cb, 'origin', ip, { origin: req.headers.origin });
     }
+    if (this.banned(ip)) return this.refuse(cb, 'banned', ip);
     if ((this.open.get(ip) ?? 0) >= this.config.abuse.maxConnectionsPerIp) return this.refuse(cb, 'connections_per_ip', ip);
     this.connectPerIp.take(ip).then(
       (ok) => (ok ? cb(null, true) : this.refuse(cb, 'connect_rate', ip)),
@@ -53,6 +56,26 @@ export class ConnectionGuard {
         else this.open.set(ip, n);
       });
     });
+  }
+
+  /**
+   * Refuses the IP's handshakes for `FLOOD_BAN_MS` (a lock-out that expires): an abuser cut off
+   * would otherwise reconnect at once and start again. Its other open connections are kept.
+   */
+  ban(ip: string): void {
+    const ms = this.config.abuse.floodBanMs;
+    if (ms <= 0) return;
+    const now = Date.now();
+    if (this.bans.size >= 10_000) for (const [k, until] of this.bans) if (until <= now) this.bans.delete(k);
+    if (this.bans.size < 10_000) this.bans.set(ip, now + ms);
+  }
+
+  private banned(ip: string): boolean {
+    const until = this.bans.get(ip);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.bans.delete(ip);
+    return false;
   }
 
   /** Open connections of one IP (for tests and /stats). */

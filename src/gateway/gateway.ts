@@ -13,6 +13,7 @@ import { applyEffects } from './effects.ts';
 import { buildEventTable } from './events.ts';
 import { handleEvent, type HandlerDeps } from './handler.ts';
 import type { Refusals } from '../observability/refusals.ts';
+import { WireError } from '../wire/parser.ts';
 import { SocketRateLimiter, TokenBucket, type SharedRateLimiter } from './rate-limit.ts';
 import { SerialQueue } from './serial-queue.ts';
 import type { IoServer, IoSocket } from './types.ts';
@@ -33,6 +34,8 @@ export interface Gateway {
 
 export interface GatewayGuards {
   refusals: Refusals;
+  /** Refuses an IP's handshakes for a while once one of its sockets was cut as abusive. */
+  ban(ip: string): void;
   /** `room:*` events per IP over all its sockets (RATE_ROOM_PER_IP). */
   roomPerIp: SharedRateLimiter;
 }
@@ -88,6 +91,7 @@ export function attachGateway(
         guards.refusals.refuse(kind, { ip: socket.data.ip, socketId: socket.id }, { event });
         if (flood.take(clock.now()) || !socket.connected) return;
         guards.refusals.cut('flood', { ip: socket.data.ip, socketId: socket.id });
+        guards.ban(socket.data.ip);
         // A Socket.IO disconnect: final for the client (§1.7), which is the point for an abuser.
         socket.disconnect(true);
       },
@@ -105,6 +109,16 @@ export function attachGateway(
       const spec = table.get(event); // a Map: an event named "constructor" finds nothing
       if (spec) handleEvent(socket, event, spec, deps, args);
       else deps.refuse('unknown_event', String(event).slice(0, 64));
+    });
+
+    // A frame the guarded parser refused, or one it could not decode: Socket.IO has already
+    // closed the connection (wire/parser.ts); count it, and lock out an abuser's IP for a while.
+    socket.on('error', (err: Error) => {
+      const offender = { ip: socket.data.ip, socketId: socket.id };
+      if (err instanceof WireError) {
+        guards.refusals.cut(err.violation, offender);
+        guards.ban(socket.data.ip);
+      } else guards.refusals.cut('malformed', offender, { error: err.message.slice(0, 100) });
     });
 
     log.info({ socketId: socket.id, recovered: socket.recovered, transport: socket.conn.transport.name }, 'connected');

@@ -62,7 +62,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   });
 
   app.get('/stats', async (req, res) => {
-    if (!keyMatches(bearerToken(req.headers.authorization), config.auth.keys)) {
+    if (!keyMatches(bearerToken(req.headers.authorization), config.auth.statsKeys)) {
       res.status(401).json({ error: 'Unauthorized' });
       return;
     }

@@ -29,6 +29,8 @@ export const REFUSAL_KINDS = [
   'connections_per_ip',
   /** A handshake over the per-IP connection rate. */
   'connect_rate',
+  /** A handshake from an IP whose socket was cut as abusive, during `FLOOD_BAN_MS`. */
+  'banned',
 ] as const;
 export type RefusalKind = (typeof REFUSAL_KINDS)[number];
 
@@ -37,6 +39,10 @@ export const CUT_REASONS = [
   'flood',
   /** More than `MAX_BUFFERED_BYTES` waited for a socket that stopped reading. */
   'slow_reader',
+  /** Frames past the connection's `RATE_INBOUND_BYTES` budget (cut before parsing). */
+  'inbound_bytes',
+  /** A frame the Socket.IO parser could not decode. */
+  'malformed',
 ] as const;
 export type CutReason = (typeof CUT_REASONS)[number];
 

@@ -6,9 +6,19 @@
  */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 export const MAX_DEPTH = 16;
+/** Values (objects, arrays, scalars) in one payload: real ones hold a few dozen (audio bypasses this). */
+export const MAX_NODES = 2048;
+/** Keys of one object: a state has about ten. */
+export const MAX_KEYS = 64;
 
-/** `undefined` in the result means "refused". */
-export function sanitize(value: unknown, depth = 0): unknown {
+/** `undefined` in the result means "refused". Work is bounded by MAX_NODES, whatever the input. */
+export function sanitize(value: unknown): unknown {
+  const budget = { nodes: MAX_NODES };
+  return clean(value, 0, budget);
+}
+
+function clean(value: unknown, depth: number, budget: { nodes: number }): unknown {
+  if (--budget.nodes < 0) return undefined;
   if (value === null) return null;
   switch (typeof value) {
     case 'string':
@@ -19,9 +29,10 @@ export function sanitize(value: unknown, depth = 0): unknown {
     case 'object': {
       if (depth >= MAX_DEPTH) return undefined;
       if (Array.isArray(value)) {
+        if (value.length > budget.nodes) return undefined;
         const out = new Array<unknown>(value.length);
         for (let i = 0; i < value.length; i++) {
-          const v = sanitize(value[i], depth + 1);
+          const v = clean(value[i], depth + 1, budget);
           if (v === undefined) return undefined;
           out[i] = v;
         }
@@ -29,10 +40,12 @@ export function sanitize(value: unknown, depth = 0): unknown {
       }
       const proto = Object.getPrototypeOf(value) as unknown;
       if (proto !== Object.prototype && proto !== null) return undefined;
+      const keys = Object.keys(value);
+      if (keys.length > MAX_KEYS) return undefined;
       const out: Record<string, unknown> = {};
-      for (const key of Object.keys(value)) {
+      for (const key of keys) {
         if (FORBIDDEN_KEYS.has(key)) continue;
-        const v = sanitize((value as Record<string, unknown>)[key], depth + 1);
+        const v = clean((value as Record<string, unknown>)[key], depth + 1, budget);
         if (v === undefined) return undefined;
         out[key] = v;
       }

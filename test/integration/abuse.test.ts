@@ -20,6 +20,7 @@ import {
   waitFor,
   type Client,
 } from '../helpers/client.ts';
+import { until } from '../helpers/poll.ts';
 import type { AbuseSnapshot } from '../../src/observability/refusals.ts';
 import { PRODUCTION_LIMITS, startServer, TEST_KEY, type TestServer } from '../helpers/server.ts';
 
@@ -33,16 +34,6 @@ async function stats(url: string): Promise<Stats> {
   const res = await fetch(`${url}/stats`, { headers: { Authorization: `Bearer ${TEST_KEY}` } });
   assert.equal(res.status, 200);
   return (await res.json()) as Stats;
-}
-
-async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, ms = 8000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** A chat round trip inside a normal room: the server still serves it. */
@@ -87,9 +78,11 @@ describe('abuse resistance (issue 5), production limits', () => {
   after(() => srv.close());
   afterEach(closeAll);
 
-  it('event flood from one socket: dropped, counted, then cut; a normal room is untouched', async () => {
+  it('event flood from one socket: dropped, counted, then cut, its IP locked out a while; a normal room is untouched', async () => {
     const { owner, member, room } = await ownerAndMember(srv.url);
-    const attacker = await connect(srv.url);
+    // Attackers get addresses of their own: the lock-out after a cut would reach the other tests.
+    const from = { localAddress: '127.0.0.11' } as object;
+    const attacker = await connect(srv.url, from);
     await createRoom(attacker, { name: 'flood' });
     const before = await stats(srv.url);
     const cut = new Promise<string>((r) => attacker.once('disconnect', r));
@@ -102,21 +95,38 @@ describe('abuse resistance (issue 5), production limits', () => {
     assert.equal(await cut, 'io server disconnect');
 
     const after = await stats(srv.url);
-    assert.ok(after.abuse.refused.rate_limited - before.abuse.refused.rate_limited >= 1000, JSON.stringify(after.abuse));
+    assert.ok(after.abuse.refused.rate_limited - before.abuse.refused.rate_limited >= 300, JSON.stringify(after.abuse));
     assert.equal(after.abuse.disconnected.flood - before.abuse.disconnected.flood, 1);
     assert.equal(after.totalRooms, before.totalRooms, 'no room lost (the attacker\'s own stays, owner away)');
     await roomWorks(owner, member, 'after flood');
     assert.equal(after.rooms.find((r) => r.id === room.id)?.memberCount, 2);
+    // FLOOD_BAN_MS: the attacker cannot come straight back.
+    await assert.rejects(connect(srv.url, { ...from, reconnection: false }));
+    assert.equal((await stats(srv.url)).abuse.refused.banned - after.abuse.refused.banned, 1);
   });
 
   it('a flood of unknown events is counted and cut the same way', async () => {
     const before = await stats(srv.url);
-    const attacker = await connect(srv.url);
+    const attacker = await connect(srv.url, { localAddress: '127.0.0.12' } as object);
     const cut = new Promise<string>((r) => attacker.once('disconnect', r));
     for (let i = 0; i < 1500; i++) attacker.emit('no:such-event', { i });
     assert.equal(await cut, 'io server disconnect');
     const after = await stats(srv.url);
-    assert.ok(after.abuse.refused.unknown_event - before.abuse.refused.unknown_event >= 1000);
+    assert.ok(after.abuse.refused.unknown_event - before.abuse.refused.unknown_event >= 300);
+    assert.equal(after.abuse.disconnected.flood - before.abuse.disconnected.flood, 1);
+  });
+
+  it('a connection sending more bytes than RATE_INBOUND_BYTES is cut before its frames are parsed', async () => {
+    const { owner, member } = await ownerAndMember(srv.url);
+    const before = await stats(srv.url);
+    const raw = await rawConnect(srv.url, { localAddress: '127.0.0.13' });
+    // 60 KB frames the rate limit would drop anyway: each still costs a JSON.parse, so bytes count.
+    const frame = `42${JSON.stringify(['chat:message', { content: 'x'.repeat(60_000), type: 'text' }])}`;
+    for (let i = 0; i < 100 && raw.ws.readyState === WebSocket.OPEN; i++) raw.ws.send(frame);
+    await closed(raw.ws);
+    const after = await stats(srv.url);
+    assert.equal(after.abuse.disconnected.inbound_bytes - before.abuse.disconnected.inbound_bytes, 1);
+    await roomWorks(owner, member, 'after byte flood');
   });
 
   it('a real client at its highest rate is never throttled: three audio streams, an ICE burst, playback, chat', async () => {
@@ -128,7 +138,7 @@ describe('abuse resistance (issue 5), production limits', () => {
     member.on('voice:ice', () => ice++);
     // An ICE gathering burst of 60 candidates at once.
     for (let i = 0; i < 60; i++) owner.emit('voice:ice', { targetUserId: member.id, candidate: { candidate: `candidate:${i} 1 udp 1 10.0.0.1 ${5000 + i} typ host`, sdpMid: '0' } });
-    await eventually(() => (ice === 60 ? true : undefined), 3000);
+    await until(() => ice, (n) => n === 60, { ms: 3000, what: 'the 60 ICE candidates at the member' });
     // §5.18: three streams at once are ~12 chunks a second (volatile: sent while the member's
     // transport is idle, so none is dropped for being busy, and any loss would be a refusal).
     for (let i = 0; i < 36; i++) {
@@ -142,9 +152,7 @@ describe('abuse resistance (issue 5), production limits', () => {
       await new Promise((r) => setTimeout(r, 83));
     }
     await roomWorks(owner, member, 'after legit burst');
-    await eventually(() => (audio === 36 && ice === 60 ? true : undefined), 3000).catch((err: unknown) => {
-      throw new Error(`audio ${audio}/36, ice ${ice}/60: ${String(err)}`);
-    });
+    await until(() => ({ audio, ice }), (n) => n.audio === 36 && n.ice === 60, { ms: 3000, what: 'audio 36/36 and ice 60/60 at the member' });
     const after = await stats(srv.url);
     assert.deepEqual(after.abuse.refused, before.abuse.refused, 'nothing refused to a legitimate client');
   });
@@ -200,7 +208,7 @@ describe('abuse resistance (issue 5), production limits', () => {
       '42["constructor"]',
     ];
     for (const frame of attacks) {
-      const raw = await rawConnect(srv.url);
+      const raw = await rawConnect(srv.url, { localAddress: '127.0.0.14' });
       raw.ws.send(frame, { binary: false });
       raw.ws.send('42["heartbeat"]');
       await Promise.race([closed(raw.ws), new Promise((r) => setTimeout(r, 150))]);
@@ -222,17 +230,24 @@ describe('abuse resistance (issue 5), production limits', () => {
     // It stops reading: everything for it piles up in the kernel, then in the server.
     (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
     const left = waitFor<string>(owner, 'room:member-left', (id) => id === slow.sid, 20_000);
+    // Four senders, each inside RATE_SIGNAL and RATE_INBOUND_BYTES: a burst of 60 offers of 30 KB,
+    // then 30 a second (0.9 MB/s each), all aimed at the reader that does not read.
+    const senders = [owner];
+    for (let i = 0; i < 3; i++) {
+      const m = await connect(srv.url);
+      await joinRoom(m, { roomId: room.id });
+      senders.push(m);
+    }
     const offer = { type: 'offer', sdp: 'v=0 '.padEnd(30_000, 'x') };
-    // RATE_SIGNAL's burst of 400 at once (12 MB), then its steady 40 a second: never refused.
-    for (let i = 0; i < 400; i++) owner.emit('voice:offer', { targetUserId: slow.sid, offer });
+    for (const s of senders) for (let i = 0; i < 60; i++) s.emit('voice:offer', { targetUserId: slow.sid, offer });
     const pump = setInterval(() => {
-      for (let i = 0; i < 3; i++) owner.emit('voice:offer', { targetUserId: slow.sid, offer });
+      for (const s of senders) for (let i = 0; i < 3; i++) s.emit('voice:offer', { targetUserId: slow.sid, offer });
     }, 100);
     try {
-      const cuts = await eventually(async () => {
-        const s = await stats(srv.url);
-        return s.abuse.disconnected.slow_reader >= 1 ? s.abuse.disconnected.slow_reader : undefined;
-      }, 20_000);
+      const cuts = await until(async () => (await stats(srv.url)).abuse.disconnected.slow_reader, (n) => n >= 1, {
+        ms: 20_000,
+        what: 'the slow reader to be disconnected',
+      });
       assert.equal(cuts, 1);
     } finally {
       clearInterval(pump);
@@ -275,13 +290,11 @@ describe('connections per IP (issue 5)', () => {
     const other = await connect(srv.url, { localAddress: '127.0.0.2' } as object);
     assert.equal(other.connected, true, 'another address is not affected');
     five[0]!.close();
-    await eventually(async () => {
-      try {
-        return await connect(srv.url, { reconnection: false });
-      } catch {
-        return undefined;
-      }
-    });
+    await until(
+      () => connect(srv.url, { reconnection: false }).catch(() => undefined),
+      (s) => s !== undefined,
+      { ms: 8000, what: 'a connection in the place the closed one freed' },
+    );
     assert.ok((await stats(srv.url)).abuse.refused.connections_per_ip >= 1);
   });
 });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { clientOptions, closeAll, connect, emitAck, type Client } from '../helpers/client.ts';
+import { until } from '../helpers/poll.ts';
 import { startServer, TEST_KEY, type TestServer } from '../helpers/server.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 32);
@@ -26,7 +27,6 @@ const rnd = mulberry32(SEED);
 const int = (n: number) => Math.floor(rnd() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
 const chance = (p: number) => rnd() < p;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Obj = Record<string, unknown>;
 type Reply = { success?: boolean; error?: string; code?: string; room?: Obj & { id: string; ownerId: string; ownerToken?: string; memberCount: number }; members?: { id: string }[] };
@@ -227,14 +227,6 @@ function garbageFrames(): (string | Buffer)[] {
 
 const show = (f: string | Buffer) => (typeof f === 'string' ? JSON.stringify(f.slice(0, 80)) : `<${f.length} binary bytes>`);
 
-async function until(pred: () => Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 type Stats = { totalRooms: number; totalMembers: number; connections: number; rooms: { id: string; memberCount: number; isPublic: boolean; hasPassword: boolean }[] };
 
 describe('fuzz (PROTOCOL §3, §5, §10.2, §10.5)', () => {
@@ -247,6 +239,8 @@ describe('fuzz (PROTOCOL §3, §5, §10.2, §10.5)', () => {
     srv = await startServer({
       RATE_ROOM: fast, RATE_CHAT: fast, RATE_PLAYBACK: fast, RATE_SIGNAL: fast, RATE_AUDIO: fast, RATE_HEARTBEAT: fast,
       PASSWORD_ATTEMPTS: fast, PASSWORD_ATTEMPTS_PER_IP: fast, MAX_ROOMS_PER_IP: '100000', MAX_PENDING_EVENTS: '10000',
+      // This test is about validation; cutting a sustained flood is abuse.test.ts's.
+      FLOOD_CUT: fast, RATE_INBOUND_BYTES: '1000000000:1000000000',
     });
   });
   after(async () => {
@@ -396,9 +390,11 @@ describe('fuzz (PROTOCOL §3, §5, §10.2, §10.5)', () => {
 
     // Quiescence: the server holds exactly our sockets, and every queued handler has run.
     const connected = [...live].filter((s) => s.connected);
-    let held = -1;
-    await until(async () => (held = (await stats()).connections) === connected.length, 'the server to drop closed connections')
-      .catch(() => assert.fail(`the server holds ${held} connections, we have ${connected.length} open`));
+    await until(async () => (await stats()).connections, (held) => held === connected.length, {
+      ms: 5000,
+      everyMs: 20,
+      what: `the server to drop closed connections: it must hold our ${connected.length} open ones`,
+    });
     await srv.app.gateway.idle();
     const st = await stats();
     assert.equal(st.totalRooms, st.rooms.length, 'invariant: /stats totalRooms equals rooms.length');

@@ -213,3 +213,21 @@ describe('CORS with ALLOWED_ORIGINS="https://a.example" (§9)', () => {
     assert.equal(room.ownerId, s.id);
   });
 });
+
+describe('STATS_KEY (issue 5): /stats with a key of its own', () => {
+  const STATS = 'stats-key-0123456789abcdef';
+  let srv: TestServer;
+  before(async () => (srv = await startServer({ STATS_KEY: STATS })));
+  after(() => srv.close());
+
+  it('opens /stats; the shared key no longer does (every browser holds it); sockets still use the shared key', async () => {
+    const get = (key: string) => fetch(`${srv.url}/stats`, { headers: { Authorization: `Bearer ${key}` } });
+    assert.equal((await get(STATS)).status, 200);
+    const shared = await get(TEST_KEY);
+    assert.equal(shared.status, 401);
+    assert.deepEqual(await shared.json(), { error: 'Unauthorized' });
+    const s = await connect(srv.url);
+    assert.equal(s.connected, true);
+    s.close();
+  });
+});

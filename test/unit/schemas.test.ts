@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fromSchema } from '../../src/gateway/handler.ts';
-import { isPcmBytes, MAX_DEPTH, sanitize } from '../../src/wire/sanitize.ts';
+import { isPcmBytes, MAX_DEPTH, MAX_KEYS, MAX_NODES, sanitize } from '../../src/wire/sanitize.ts';
 import {
   chatSchema,
   iceSchema,
@@ -99,6 +99,17 @@ describe('unknown fields and dangerous keys (PROTOCOL §5)', () => {
     assert.notEqual(sanitize(nest(MAX_DEPTH - 1)), undefined);
     assert.equal(sanitize(nest(MAX_DEPTH + 1)), undefined);
     assert.equal(parsePlay({ ...play, deep: nest(MAX_DEPTH + 1) }).ok, false);
+  });
+
+  it(`objects past ${MAX_KEYS} keys and payloads past ${MAX_NODES} values are refused (issue 5: bounded work)`, () => {
+    const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
+    assert.notEqual(sanitize(keys(MAX_KEYS)), undefined);
+    assert.equal(sanitize(keys(MAX_KEYS + 1)), undefined);
+    assert.notEqual(sanitize(Array(MAX_NODES - 1).fill(1)), undefined);
+    assert.equal(sanitize(Array(MAX_NODES).fill(1)), undefined, 'the array itself counts');
+    const wide = Array.from({ length: 40 }, () => Array<string>(60).fill('x'));
+    assert.equal(sanitize(wide), undefined, '40 x 60 values spread over arrays');
+    assert.equal(parsePlay({ ...play, extra: keys(MAX_KEYS + 1) }).ok, false);
   });
 });
 
