@@ -7,9 +7,12 @@
  * - periodic state events that the next one supersedes (`play:update`, `music:update`, sent every
  *   5 s by each owner) keep only their latest copy per room: older copies become tombstones (the
  *   id alone, so that a client whose last offset points at one still recovers). A recovering client
- *   gets the latest state once instead of a train of stale ones it would seek through.
+ *   gets the latest state once instead of a train of stale ones it would seek through;
+ * - local broadcasts (`io.local`: heartbeat pongs, one-to-one signals to a socket of this process)
+ *   are not kept at all, as the cluster adapter does not publish them: with recovery on, even
+ *   `socket.emit` is a broadcast, and every pong (one per socket per 5 s) used to be kept 60 s.
  */
-import { SessionAwareAdapter } from 'socket.io-adapter';
+import { Adapter, SessionAwareAdapter } from 'socket.io-adapter';
 
 const PRUNE_EVERY_MS = 5_000;
 const SUPERSEDED = new Set(['play:update', 'music:update']);
@@ -43,8 +46,12 @@ export class PromptPruneSessionAdapter extends SessionAwareAdapter {
   }
 
   override broadcast(...args: Parameters<SessionAwareAdapter['broadcast']>): void {
+    const [packet, opts] = args as [{ data?: unknown[] }, { rooms: Set<string>; flags?: { local?: boolean } }];
+    if (opts.flags?.local) {
+      Adapter.prototype.broadcast.apply(this, args); // the in-memory base: sent, not kept
+      return;
+    }
     super.broadcast(...args);
-    const [packet, opts] = args as [{ data?: unknown[] }, { rooms: Set<string> }];
     const event = packet.data?.[0];
     if (typeof event !== 'string' || !SUPERSEDED.has(event)) return;
     const { packets } = this as unknown as Internals;

@@ -10,18 +10,14 @@ export function applyEffects(io: IoServer, effects: readonly Effect[], log: Logg
   for (const e of effects) {
     switch (e.type) {
       case 'emit': {
-        if (e.to.kind === 'socket') {
-          // A socket of this instance gets it directly: a broadcast would also be kept for 60 s in
-          // the recovery buffer, and replaying a stale WebRTC offer helps nobody (issue 5: a
-          // signal pump within every limit grew memory by 20 MB/s). Elsewhere, or disconnected
-          // (then recovery replays it), through the adapter.
-          const target = io.sockets.sockets.get(e.to.socketId);
-          if (target?.connected) {
-            const via = e.volatile ? target.volatile : target;
-            if (e.payload === undefined) via.emit(e.event);
-            else via.emit(e.event, e.payload);
-            break;
-          }
+        if (e.to.kind === 'socket' && io.sockets.sockets.get(e.to.socketId)?.connected) {
+          // One-to-one (WebRTC signals) to a socket of this instance: a local emit, neither kept in
+          // the recovery buffer nor published to Redis (session-adapter.ts). Replaying a stale
+          // offer helps nobody, and a signal pump within every limit grew memory by 20 MB/s.
+          const op = io.local.to(e.to.socketId);
+          if (e.payload === undefined) op.emit(e.event);
+          else op.emit(e.event, e.payload);
+          break;
         }
         let op = e.to.kind === 'socket' ? io.to(e.to.socketId) : io.to(e.to.roomId);
         if (e.to.kind === 'room' && e.to.except) op = op.except(e.to.except);

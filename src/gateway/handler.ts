@@ -27,14 +27,17 @@ export interface EventSpec<P> {
   run: (actor: Actor, payload: P, socket: IoSocket) => Promise<ServiceResult>;
 }
 
-/** Payload = sanitised JSON that passes the schema and fits in `maxBytes` once serialised. */
+/**
+ * Payload = sanitised JSON that fits in `maxBytes` (its JSON length, measured while sanitising
+ * rather than by a JSON.stringify per event) and passes the schema.
+ */
 export function fromSchema<S extends ZodType>(schema: S, maxBytes: number): (raw: unknown) => Parsed<output<S>> {
   return (raw) => {
-    const clean = sanitize(raw);
-    if (clean === undefined) return { ok: false };
+    const measure = { size: 0 };
+    const clean = sanitize(raw, measure);
+    if (clean === undefined || measure.size > maxBytes) return { ok: false };
     const r = schema.safeParse(clean);
     if (!r.success) return { ok: false };
-    if (JSON.stringify(r.data).length > maxBytes) return { ok: false };
     return { ok: true, value: r.data };
   };
 }

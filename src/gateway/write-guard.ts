@@ -8,7 +8,7 @@
 import type { CutReason, Refusals } from '../observability/refusals.ts';
 import type { IoServer, IoSocket } from './types.ts';
 
-const CHECK_EVERY_MS = 1_000;
+const CHECK_EVERY_MS = 250;
 
 interface EnginePacket {
   data?: unknown;

@@ -11,25 +11,45 @@ export const MAX_NODES = 2048;
 /** Keys of one object: a state has about ten. */
 export const MAX_KEYS = 64;
 
-/** `undefined` in the result means "refused". Work is bounded by MAX_NODES, whatever the input. */
-export function sanitize(value: unknown): unknown {
-  const budget = { nodes: MAX_NODES };
-  return clean(value, 0, budget);
+interface Budget {
+  nodes: number;
+  /** About the length of the value's JSON, counted on the way (no JSON.stringify per event). */
+  size: number;
 }
 
-function clean(value: unknown, depth: number, budget: { nodes: number }): unknown {
+/**
+ * `undefined` in the result means "refused". Work is bounded by MAX_NODES, whatever the input.
+ * `measure`, when given, receives about the length of the value's JSON (strings and keys exact,
+ * escapes not counted, a number as 8): the size caps of the wire module use it.
+ */
+export function sanitize(value: unknown, measure?: { size: number }): unknown {
+  const budget: Budget = { nodes: MAX_NODES, size: 0 };
+  const out = clean(value, 0, budget);
+  if (measure) measure.size = budget.size;
+  return out;
+}
+
+function clean(value: unknown, depth: number, budget: Budget): unknown {
   if (--budget.nodes < 0) return undefined;
-  if (value === null) return null;
+  if (value === null) {
+    budget.size += 4;
+    return null;
+  }
   switch (typeof value) {
     case 'string':
+      budget.size += value.length + 2;
+      return value;
     case 'boolean':
+      budget.size += 5;
       return value;
     case 'number':
+      budget.size += 8;
       return Number.isFinite(value) ? value : undefined;
     case 'object': {
       if (depth >= MAX_DEPTH) return undefined;
       if (Array.isArray(value)) {
         if (value.length > budget.nodes) return undefined;
+        budget.size += 1 + value.length;
         const out = new Array<unknown>(value.length);
         for (let i = 0; i < value.length; i++) {
           const v = clean(value[i], depth + 1, budget);
@@ -42,9 +62,11 @@ function clean(value: unknown, depth: number, budget: { nodes: number }): unknow
       if (proto !== Object.prototype && proto !== null) return undefined;
       const keys = Object.keys(value);
       if (keys.length > MAX_KEYS) return undefined;
+      budget.size += 2;
       const out: Record<string, unknown> = {};
       for (const key of keys) {
         if (FORBIDDEN_KEYS.has(key)) continue;
+        budget.size += key.length + 4;
         const v = clean((value as Record<string, unknown>)[key], depth + 1, budget);
         if (v === undefined) return undefined;
         out[key] = v;
