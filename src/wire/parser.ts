@@ -9,9 +9,14 @@
  * A refusal throws, which Socket.IO answers by closing the connection and reporting the error on
  * the socket (`socket.on('error')`): the gateway counts and logs it there.
  */
-import { Decoder as BaseDecoder, Encoder } from 'socket.io-parser';
+import { createRequire } from 'node:module';
+import type * as SocketIoParser from 'socket.io-parser';
 import type { RateSpec } from '../config/config.ts';
 import { TokenBucket } from '../gateway/rate-limit.ts';
+
+// The CommonJS build, the one socket.io itself loads: under Node, the package's ESM entry is its
+// debug build (a `debug` call per packet), and one copy of the parser is enough.
+const { Decoder: BaseDecoder, Encoder } = createRequire(import.meta.url)('socket.io-parser') as typeof SocketIoParser;
 
 export class WireError extends Error {
   override name = 'WireError';
