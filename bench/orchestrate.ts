@@ -94,7 +94,7 @@ export class Load {
           connectTimeoutMs: o.connectTimeoutMs,
         };
         first += count;
-        return request(child, { type: 'setup', plan }, 'ready', 60_000 + count * o.members * 20);
+        return request(child, { type: 'setup', plan }, 'ready', 60_000 + count * o.members * 50);
       });
       const setups = (await Promise.all(ready)).map((m) => (m as Extract<FromGenerator, { type: 'ready' }>).setup);
       return new Load(children, mergeSetups(setups));

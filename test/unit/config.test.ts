@@ -43,7 +43,7 @@ describe('loadConfig: defaults', () => {
       emptyRoomGraceMs: 60_000,
       memberGraceMs: 0,
       recoveryWindowMs: 60_000,
-      heartbeatRefreshMs: 15_000,
+      heartbeatRefreshMs: 60_000,
     });
     assert.ok(c.limits.maxChatLength >= 200, 'the client sends up to 200 characters (§3)');
     assert.deepEqual({ ...c.rates.chat }, { perSecond: 3, burst: 12 });
