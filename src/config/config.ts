@@ -76,6 +76,7 @@ export const envSchema = z.object({
   RATE_CHAT: rate('3:12'),
   RATE_PLAYBACK: rate('20:60'),
   RATE_SIGNAL: rate('40:400'),
+  RATE_SIGNAL_BYTES: rate('65536:262144'),
   RATE_AUDIO: rate('16:48'),
   PASSWORD_ATTEMPTS: rate('0.02:5'),
   PASSWORD_ATTEMPTS_PER_IP: rate('0.1:30'),
@@ -86,7 +87,7 @@ export const envSchema = z.object({
   FLOOD_CUT: rate('20:300'),
   FLOOD_BAN_MS: int(30_000, 0),
   RATE_INBOUND_BYTES: rate('1048576:2097152'),
-  MAX_BUFFERED_BYTES: int(4_194_304, 65_536),
+  MAX_BUFFERED_BYTES: int(1_048_576, 65_536),
   REFUSAL_LOG_INTERVAL_MS: int(60_000, 1_000),
 });
 
@@ -169,6 +170,8 @@ export interface Config {
     audio: RateSpec;
     passwordPerRoomIp: RateSpec;
     passwordPerIp: RateSpec;
+    /** Bytes of WebRTC signalling per socket: offers are a few KB, now and then. */
+    signalBytes: RateSpec;
     /** New connections (handshakes) per client IP. */
     connectPerIp: RateSpec;
     /** `room:*` events per client IP, over all its sockets. */
@@ -302,6 +305,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       audio: e.RATE_AUDIO,
       passwordPerRoomIp: e.PASSWORD_ATTEMPTS,
       passwordPerIp: e.PASSWORD_ATTEMPTS_PER_IP,
+      signalBytes: e.RATE_SIGNAL_BYTES,
       connectPerIp: e.RATE_CONNECT_PER_IP,
       roomPerIp: e.RATE_ROOM_PER_IP,
       floodCut: e.FLOOD_CUT,

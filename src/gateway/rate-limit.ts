@@ -64,12 +64,14 @@ export class TokenBucket {
 /** A socket's buckets, one per event class. */
 export class SocketRateLimiter {
   private readonly buckets: Record<RateClass, TokenBucket>;
+  private readonly signalBytes: TokenBucket;
 
   constructor(
-    specs: Record<RateClass, RateSpec>,
+    specs: Record<RateClass, RateSpec> & { signalBytes: RateSpec },
     private readonly clock: Clock,
   ) {
     const now = clock.now();
+    this.signalBytes = new TokenBucket(specs.signalBytes, now);
     this.buckets = {
       heartbeat: new TokenBucket(specs.heartbeat, now),
       room: new TokenBucket(specs.room, now),
@@ -82,6 +84,11 @@ export class SocketRateLimiter {
 
   take(cls: RateClass): boolean {
     return this.buckets[cls].take(this.clock.now());
+  }
+
+  /** Spends a signalling message's size (RATE_SIGNAL_BYTES); false when it does not fit. */
+  takeSignalBytes(n: number): boolean {
+    return this.signalBytes.takeN(n, this.clock.now());
   }
 }
 

@@ -220,6 +220,20 @@ describe('abuse resistance (issue 5), production limits', () => {
     assert.equal((await stats(srv.url)).totalRooms, before.totalRooms);
   });
 
+  it('a signal pump is held to RATE_SIGNAL_BYTES; small offers and ICE candidates pass', async () => {
+    const { owner, member } = await ownerAndMember(srv.url);
+    const before = await stats(srv.url);
+    let offers = 0;
+    member.on('voice:offer', () => offers++);
+    const big = { type: 'offer', sdp: 'v=0 '.padEnd(30_000, 'x') };
+    for (let i = 0; i < 40; i++) owner.emit('voice:offer', { targetUserId: member.id, offer: big });
+    await roomWorks(owner, member, 'after the pump');
+    // A burst of 256 KB holds eight 30 KB offers; the rest are dropped and counted.
+    assert.ok(offers >= 7 && offers <= 9, `${offers} big offers relayed`);
+    const after = await stats(srv.url);
+    assert.ok(after.abuse.refused.rate_limited - before.abuse.refused.rate_limited >= 31);
+  });
+
   it('a slow reader in a busy room is cut once its queue passes MAX_BUFFERED_BYTES; the room goes on', async () => {
     const owner = await connect(srv.url);
     const room = await createRoom(owner, { name: 'busy' });
@@ -229,20 +243,22 @@ describe('abuse resistance (issue 5), production limits', () => {
     await joined;
     // It stops reading: everything for it piles up in the kernel, then in the server.
     (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    const left = waitFor<string>(owner, 'room:member-left', (id) => id === slow.sid, 20_000);
-    // Four senders, each inside RATE_SIGNAL and RATE_INBOUND_BYTES: a burst of 60 offers of 30 KB,
-    // then 30 a second (0.9 MB/s each), all aimed at the reader that does not read.
+    const left = waitFor<string>(owner, 'room:member-left', (id) => id === slow.sid, 30_000);
+    // Twelve members, each inside RATE_SIGNAL_BYTES (a burst of 256 KB, then 64 KB/s) and every
+    // other limit: eight 30 KB offers at once (2.9 MB in all), then one each every half second
+    // (0.7 MB/s), all aimed at the reader that does not read. The kernel's socket buffers take
+    // several MB first.
     const senders = [owner];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 11; i++) {
       const m = await connect(srv.url);
       await joinRoom(m, { roomId: room.id });
       senders.push(m);
     }
     const offer = { type: 'offer', sdp: 'v=0 '.padEnd(30_000, 'x') };
-    for (const s of senders) for (let i = 0; i < 60; i++) s.emit('voice:offer', { targetUserId: slow.sid, offer });
+    for (const s of senders) for (let i = 0; i < 8; i++) s.emit('voice:offer', { targetUserId: slow.sid, offer });
     const pump = setInterval(() => {
-      for (const s of senders) for (let i = 0; i < 3; i++) s.emit('voice:offer', { targetUserId: slow.sid, offer });
-    }, 100);
+      for (const s of senders) s.emit('voice:offer', { targetUserId: slow.sid, offer });
+    }, 500);
     try {
       const cuts = await until(async () => (await stats(srv.url)).abuse.disconnected.slow_reader, (n) => n >= 1, {
         ms: 20_000,

@@ -58,7 +58,10 @@ describe('TokenBucket', () => {
 });
 
 describe('SocketRateLimiter', () => {
-  const specs = Object.fromEntries(RATE_CLASSES.map((c, i) => [c, { perSecond: 1, burst: i + 1 }])) as Record<RateClass, RateSpec>;
+  const specs = {
+    ...(Object.fromEntries(RATE_CLASSES.map((c, i) => [c, { perSecond: 1, burst: i + 1 }])) as Record<RateClass, RateSpec>),
+    signalBytes: { perSecond: 1000, burst: 5000 },
+  };
 
   it('gives every class its own bucket with its own spec, on the injected clock', () => {
     const clock = fakeClock();
@@ -68,6 +71,17 @@ describe('SocketRateLimiter', () => {
     clock.advance(1_000);
     for (const c of RATE_CLASSES) assert.equal(lim.take(c), true, `${c} refilled`);
     for (const c of RATE_CLASSES) assert.equal(lim.take(c), false);
+  });
+
+  it('signalling bytes have a bucket of their own, spent by size (RATE_SIGNAL_BYTES)', () => {
+    const clock = fakeClock();
+    const lim = new SocketRateLimiter(specs, clock);
+    assert.equal(lim.takeSignalBytes(4000), true);
+    assert.equal(lim.takeSignalBytes(1500), false, 'a message that does not fit is refused whole');
+    assert.equal(lim.takeSignalBytes(1000), true);
+    clock.advance(2_000);
+    assert.equal(lim.takeSignalBytes(2000), true);
+    assert.equal(lim.take('signal'), true, 'the message count bucket is apart');
   });
 
   it('exhausting one class leaves the others untouched', () => {
