@@ -146,7 +146,7 @@ export async function startTarget(o: TargetOptions): Promise<Target> {
   };
 }
 
-function assertPortFree(port: number): Promise<void> {
+export function assertPortFree(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', (err) => reject(new Error(`port ${port} is not free (${err.message}); choose another --port-base`, { cause: err })));
@@ -178,7 +178,7 @@ async function loopP99(url: string, key: string): Promise<number> {
   }
 }
 
-function readLoop(c: ChildProcess): Promise<LoopDelay> {
+export function readLoop(c: ChildProcess): Promise<LoopDelay> {
   const none = { p50: Number.NaN, p99: Number.NaN, max: Number.NaN };
   if (!c.connected) return Promise.resolve(none);
   return new Promise((resolve) => {
@@ -195,7 +195,7 @@ function readLoop(c: ChildProcess): Promise<LoopDelay> {
 }
 
 /** SIGTERM (graceful shutdown), SIGKILL after 10 s. */
-function stopChild(c: ChildProcess): Promise<void> {
+export function stopChild(c: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (c.exitCode !== null || c.signalCode !== null) return resolve();
     const kill = setTimeout(() => c.kill('SIGKILL'), 10_000);

@@ -6,13 +6,12 @@
  * Its log lines are counted by level (a flood of warnings is a finding too), and its HTTP
  * endpoints are asked from RUNNER_ADDRESS, never from the attacker's IP.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOOP_PROBE_ARGS } from '../loop-probe.ts';
-import { ROOT, type LoopDelay } from '../servers.ts';
+import { assertPortFree, readLoop, ROOT, stopChild, type LoopDelay } from '../servers.ts';
 import { RUNNER_ADDRESS } from './ipc.ts';
 
 const HEALTH_TIMEOUT_MS = 30_000;
@@ -168,41 +167,4 @@ export async function readStats(url: string, key: string, timeoutMs = 10_000): P
   } catch (err) {
     return { ...none, error: err instanceof Error ? err.message : String(err) };
   }
-}
-
-function assertPortFree(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', (err) => reject(new Error(`port ${port} is not free (${err.message}); choose another --port-base`, { cause: err })));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve()));
-  });
-}
-
-function readLoop(c: ChildProcess): Promise<LoopDelay> {
-  const none = { p50: Number.NaN, p99: Number.NaN, max: Number.NaN };
-  if (!c.connected) return Promise.resolve(none);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => done(none), 5_000);
-    const onMessage = (m: { loop?: LoopDelay }) => m.loop && done(m.loop);
-    const done = (v: LoopDelay) => {
-      clearTimeout(timer);
-      c.off('message', onMessage);
-      resolve(v);
-    };
-    c.on('message', onMessage);
-    c.send('loop:read');
-  });
-}
-
-/** SIGTERM (graceful shutdown), SIGKILL after 10 s. */
-function stopChild(c: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) return resolve();
-    const kill = setTimeout(() => c.kill('SIGKILL'), 10_000);
-    c.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    c.kill('SIGTERM');
-  });
 }
