@@ -133,6 +133,18 @@ describe('loadConfig: bad values fail fast', () => {
     refused({ LOG_LEVEL: 'loud' }, 'LOG_LEVEL');
   });
 
+  it('SHUTDOWN_DRAIN_MS must leave 2 s of SHUTDOWN_TIMEOUT_MS for closing', () => {
+    refused({ SHUTDOWN_DRAIN_MS: '7000' }, 'SHUTDOWN_DRAIN_MS');
+    assert.equal(loadConfig({ SHUTDOWN_DRAIN_MS: '6000' }).http.shutdownDrainMs, 6000);
+    assert.equal(loadConfig({ SHUTDOWN_DRAIN_MS: '12000', SHUTDOWN_TIMEOUT_MS: '15000' }).http.shutdownDrainMs, 12000);
+  });
+
+  it('STATS_KEY opens /stats alone when set (at least 16 characters in production); unset, the shared keys do', () => {
+    assert.deepEqual(loadConfig({ AUTH_KEY: 'a,b' }).auth.statsKeys, ['a', 'b']);
+    assert.deepEqual(loadConfig({ AUTH_KEY: 'a', STATS_KEY: 's' }).auth.statsKeys, ['s']);
+    refused({ NODE_ENV: 'production', AUTH_KEY: KEY, STATS_KEY: 'short' }, 'STATS_KEY');
+  });
+
   it('a room timeout shorter than the state timeout is refused', () => {
     refused({ OWNER_STATE_TIMEOUT_MS: '60000', OWNER_ROOM_TIMEOUT_MS: '30000' }, 'OWNER_ROOM_TIMEOUT_MS');
   });
