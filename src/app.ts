@@ -109,6 +109,7 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
     ban: (ip) => connections.ban(ip),
   });
   connections.track(io);
+  connections.watchAccepts(httpServer);
   const stopSlowReaderWatch = watchSlowReaders(io, config.abuse.maxBufferedBytes, refusals);
   const sweeper = new Sweeper(store, config, clock, (e) => gateway.apply(e), log, {
     // §5.21: a member whose socket exists nowhere any more (its instance died, or its disconnect

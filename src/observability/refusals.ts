@@ -43,6 +43,8 @@ export const CUT_REASONS = [
   'inbound_bytes',
   /** A frame the Socket.IO parser could not decode. */
   'malformed',
+  /** An IP refused more handshakes in a second than any client retries (its IP is locked out). */
+  'handshake_flood',
 ] as const;
 export type CutReason = (typeof CUT_REASONS)[number];
 
