@@ -94,7 +94,7 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
     // Origin (for every transport: cross-site WebSocket hijacking), connections per IP.
     allowRequest: connections.allowRequest,
     adapter: backend.adapter,
-    // Byte budget and nesting limit checked before a frame is parsed (issue 5).
+    // A byte budget per connection, spent before a frame is parsed (issue 5).
     parser: guardedParser(config.rates.inboundBytes),
     connectionStateRecovery: {
       maxDisconnectionDuration: config.timers.recoveryWindowMs,

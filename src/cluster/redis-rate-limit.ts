@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { RateSpec } from '../config/config.ts';
 import type { SharedRateLimiter } from '../gateway/rate-limit.ts';
 
-/** KEYS[1] bucket; ARGV: perSecond, burst, cost (0: only look; -1: give one back). Returns remaining whole tokens, or -1. */
+/** KEYS[1] bucket; ARGV: perSecond, burst, cost (1: take one; -1: give one back). Returns remaining whole tokens, or -1. */
 const BUCKET = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -42,10 +42,6 @@ export class RedisSharedLimiter implements SharedRateLimiter {
   ) {
     redis.defineCommand('wrsBucket', { numberOfKeys: 1, lua: BUCKET });
     this.redis = redis as Scripted;
-  }
-
-  async exhausted(key: string): Promise<boolean> {
-    return (await this.redis.wrsBucket(this.keyPrefix + key, this.spec.perSecond, this.spec.burst, 0)) < 0;
   }
 
   async take(key: string): Promise<boolean> {

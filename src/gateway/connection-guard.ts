@@ -101,11 +101,6 @@ export class ConnectionGuard {
     return false;
   }
 
-  /** Open connections of one IP (for tests and /stats). */
-  openFrom(ip: string): number {
-    return this.open.get(ip) ?? 0;
-  }
-
   private refuse(cb: (err: string, ok: boolean) => void, kind: RefusalKind, ip: string, detail?: Record<string, unknown>): void {
     this.refusals.refuse(kind, { ip }, detail);
     cb(kind, false);

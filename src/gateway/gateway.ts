@@ -12,7 +12,7 @@ import { clientIp, compileTrust } from './client-ip.ts';
 import { applyEffects } from './effects.ts';
 import { buildEventTable } from './events.ts';
 import { handleEvent, type HandlerDeps } from './handler.ts';
-import type { Refusals } from '../observability/refusals.ts';
+import type { CutReason, Refusals } from '../observability/refusals.ts';
 import { WireError } from '../wire/parser.ts';
 import { SocketRateLimiter, TokenBucket, type SharedRateLimiter } from './rate-limit.ts';
 import { SerialQueue } from './serial-queue.ts';
@@ -83,6 +83,11 @@ export function attachGateway(
     const actor = () => actorOf(socket);
     // Refused events a socket may pile up: a real client never gets near (issue 5).
     const flood = new TokenBucket(config.rates.floodCut, clock.now());
+    /** Counts the cut and locks the IP out a while (FLOOD_BAN_MS): an abuser would reconnect at once. */
+    const cutAbuser = (reason: CutReason, detail?: Record<string, unknown>) => {
+      guards.refusals.cut(reason, { ip: socket.data.ip, socketId: socket.id }, detail);
+      guards.ban(socket.data.ip);
+    };
     const deps: HandlerDeps = {
       limiter: new SocketRateLimiter(config.rates, clock),
       roomPerIp: () =>
@@ -90,8 +95,7 @@ export function attachGateway(
       refuse(kind, event) {
         guards.refusals.refuse(kind, { ip: socket.data.ip, socketId: socket.id }, { event });
         if (flood.take(clock.now()) || !socket.connected) return;
-        guards.refusals.cut('flood', { ip: socket.data.ip, socketId: socket.id });
-        guards.ban(socket.data.ip);
+        cutAbuser('flood');
         // A Socket.IO disconnect: final for the client (§1.7), which is the point for an abuser.
         socket.disconnect(true);
       },
@@ -114,11 +118,8 @@ export function attachGateway(
     // A frame the guarded parser refused, or one it could not decode: Socket.IO has already
     // closed the connection (wire/parser.ts); count it, and lock out an abuser's IP for a while.
     socket.on('error', (err: Error) => {
-      const offender = { ip: socket.data.ip, socketId: socket.id };
-      if (err instanceof WireError) {
-        guards.refusals.cut(err.violation, offender);
-        guards.ban(socket.data.ip);
-      } else guards.refusals.cut('malformed', offender, { error: err.message.slice(0, 100) });
+      if (err instanceof WireError) cutAbuser(err.violation);
+      else guards.refusals.cut('malformed', { ip: socket.data.ip, socketId: socket.id }, { error: err.message.slice(0, 100) });
     });
 
     log.info({ socketId: socket.id, recovered: socket.recovered, transport: socket.conn.transport.name }, 'connected');

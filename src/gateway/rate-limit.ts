@@ -42,12 +42,6 @@ export class TokenBucket {
     return true;
   }
 
-  /** True when no whole token is left (without taking one). */
-  empty(now: number): boolean {
-    this.refill(now);
-    return this.tokens < 1;
-  }
-
   /** Gives one token back (never above the burst). */
   give(now: number): void {
     this.refill(now);
@@ -106,11 +100,6 @@ export class KeyedRateLimiter {
     private readonly maxKeys = 100_000,
   ) {}
 
-  /** True when the key has no token left. */
-  exhausted(key: string): boolean {
-    return this.buckets.get(key)?.empty(this.clock.now()) ?? false;
-  }
-
   /** Spends one token for the key; false when none was left. */
   take(key: string): boolean {
     const now = this.clock.now();
@@ -149,8 +138,6 @@ export class KeyedRateLimiter {
  * the same token bucket, behind an async interface so that it can live in memory or in Redis.
  */
 export interface SharedRateLimiter {
-  /** True when the key has no token left. */
-  exhausted(key: string): Promise<boolean>;
   /** Spends one token for the key; false when none was left. */
   take(key: string): Promise<boolean>;
   /** Gives back one token spent by `take` (a guess that turned out right). */
@@ -161,9 +148,6 @@ export class MemorySharedLimiter implements SharedRateLimiter {
   private readonly inner: KeyedRateLimiter;
   constructor(spec: RateSpec, clock: Clock) {
     this.inner = new KeyedRateLimiter(spec, clock);
-  }
-  exhausted(key: string): Promise<boolean> {
-    return Promise.resolve(this.inner.exhausted(key));
   }
   take(key: string): Promise<boolean> {
     return Promise.resolve(this.inner.take(key));

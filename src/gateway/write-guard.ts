@@ -5,7 +5,7 @@
  * socket (Engine.IO's write buffer, plus the bytes `ws` and the TCP socket hold in memory) and
  * cuts a socket past `MAX_BUFFERED_BYTES` at the transport level, freeing all of it at once.
  */
-import type { CutReason, Refusals } from '../observability/refusals.ts';
+import type { Refusals } from '../observability/refusals.ts';
 import type { IoServer, IoSocket } from './types.ts';
 
 const CHECK_EVERY_MS = 250;
@@ -55,8 +55,7 @@ export function watchSlowReaders(io: IoServer, maxBytes: number, refusals: Refus
       if (conn.transport?.writable !== false && !conn.writeBuffer?.length) continue;
       const queued = queuedBytes(socket);
       if (queued <= maxBytes) continue;
-      const reason: CutReason = 'slow_reader';
-      refusals.cut(reason, { ip: socket.data.ip, socketId: socket.id }, { queuedBytes: queued });
+      refusals.cut('slow_reader', { ip: socket.data.ip, socketId: socket.id }, { queuedBytes: queued });
       cutTransport(socket);
     }
   }, CHECK_EVERY_MS);

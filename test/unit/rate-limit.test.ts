@@ -35,18 +35,25 @@ describe('TokenBucket', () => {
     assert.equal(drain(() => b.take(3_600_000)), 3);
   });
 
-  it('empty() and full() only look; a clock going backwards adds nothing', () => {
+  it('full() only looks; a clock going backwards adds nothing', () => {
     const b = new TokenBucket({ perSecond: 1, burst: 2 }, 1_000);
     assert.equal(b.full(1_000), true);
-    assert.equal(b.empty(1_000), false);
+    assert.equal(b.full(1_000), true, 'full() does not take');
     assert.equal(drain(() => b.take(1_000)), 2);
-    assert.equal(b.empty(1_000), true);
-    assert.equal(b.empty(1_000), true, 'empty() does not take');
     assert.equal(b.take(0), false, 'time going backwards refills nothing');
-    assert.equal(b.empty(1_999), true);
-    assert.equal(b.empty(2_000), false);
-    assert.equal(b.full(2_000), false);
-    assert.equal(b.full(3_000), true);
+    assert.equal(b.take(1_999), false);
+    assert.equal(b.full(1_999), false);
+    assert.equal(b.take(2_000), true);
+    assert.equal(b.full(3_000), false);
+    assert.equal(b.full(4_000), true);
+  });
+
+  it('give() returns a token, never above the burst', () => {
+    const b = new TokenBucket({ perSecond: 0.001, burst: 2 }, 0);
+    b.give(0);
+    assert.equal(drain(() => b.take(0)), 2, 'a full bucket gains nothing');
+    b.give(0);
+    assert.equal(drain(() => b.take(0)), 1);
   });
 
   it('fractional rates refill slowly (password guesses, 0.02/s)', () => {
@@ -96,38 +103,38 @@ describe('SocketRateLimiter', () => {
 describe('KeyedRateLimiter', () => {
   const guesses: RateSpec = { perSecond: 0.02, burst: 5 };
 
-  it('exhausted() is false for an unknown key and does not spend', () => {
+  it('give() on an unknown key remembers nothing; on a spent key returns a token', () => {
     const lim = new KeyedRateLimiter(guesses, fakeClock());
-    assert.equal(lim.exhausted('ip'), false);
+    lim.give('ip');
     assert.equal(lim.size, 0);
+    assert.equal(drain(() => lim.take('ip')), 5);
+    lim.give('ip');
+    assert.equal(lim.take('ip'), true);
+    assert.equal(lim.take('ip'), false);
   });
 
-  it('a key is exhausted after its burst and recovers with time; keys are independent', () => {
+  it('a key runs out after its burst and recovers with time; keys are independent', () => {
     const clock = fakeClock();
     const lim = new KeyedRateLimiter(guesses, clock);
     assert.equal(drain(() => lim.take('ip1')), 5);
-    assert.equal(lim.exhausted('ip1'), true);
     assert.equal(lim.take('ip1'), false);
-    assert.equal(lim.exhausted('ip2'), false);
     assert.equal(lim.take('ip2'), true);
     clock.advance(49_000);
-    assert.equal(lim.exhausted('ip1'), true);
+    assert.equal(lim.take('ip1'), false);
     clock.advance(1_000);
-    assert.equal(lim.exhausted('ip1'), false);
     assert.equal(lim.take('ip1'), true);
-    assert.equal(lim.exhausted('ip1'), true);
+    assert.equal(lim.take('ip1'), false);
   });
 
   it('keeps at most maxKeys keys, evicting the oldest first', () => {
     const lim = new KeyedRateLimiter({ perSecond: 0.001, burst: 1 }, fakeClock(), 3);
-    for (const k of ['a', 'b', 'c']) lim.take(k);
+    for (const k of ['a', 'b', 'c']) assert.equal(lim.take(k), true);
     assert.equal(lim.size, 3);
-    for (const k of ['a', 'b', 'c']) assert.equal(lim.exhausted(k), true);
-    lim.take('d');
+    assert.equal(lim.take('d'), true);
     assert.equal(lim.size, 3);
-    assert.equal(lim.exhausted('a'), false, 'the oldest key was forgotten');
-    assert.equal(lim.exhausted('b'), true);
-    assert.equal(lim.exhausted('d'), true);
+    assert.equal(lim.take('c'), false, 'c is remembered, spent');
+    assert.equal(lim.take('d'), false);
+    assert.equal(lim.take('a'), true, 'the oldest key was forgotten');
   });
 
   it('forgets refilled keys when it prunes (every 1024 takes)', () => {
@@ -140,7 +147,7 @@ describe('KeyedRateLimiter', () => {
     for (let i = 0; i < 22; i++) lim.take('busy'); // 1023 takes so far
     lim.take('busy'); // the 1024th take prunes
     assert.equal(lim.size, 1, 'only the key still short of tokens is kept');
-    assert.equal(lim.exhausted('busy'), true);
+    assert.equal(lim.take('busy'), false);
   });
 
   it('the take that triggers a prune is still counted (§10.11: no free guesses)', () => {
@@ -149,7 +156,7 @@ describe('KeyedRateLimiter', () => {
     const lim = new KeyedRateLimiter({ perSecond: 0.001, burst: 1 }, fakeClock());
     for (let i = 0; i < 1023; i++) lim.take(`k${i}`);
     assert.equal(lim.take('victim'), true);
-    assert.equal(lim.exhausted('victim'), true, 'the spent token is remembered');
+    assert.equal(lim.size, 1024, 'the spent token is remembered');
     assert.equal(lim.take('victim'), false, 'a second guess with burst 1 is refused');
   });
 });
