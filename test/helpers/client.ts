@@ -44,8 +44,13 @@ export function closeAll(): void {
 
 /** Emits with an ack and resolves with the reply. */
 export function emitAck<T = unknown>(socket: Client, event: string, ...args: unknown[]): Promise<T> {
+  return emitAckWithin<T>(5000, socket, event, ...args);
+}
+
+/** `emitAck` with its own deadline (a fuzz burst queues scrypt checks behind each other). */
+export function emitAckWithin<T = unknown>(ms: number, socket: Client, event: string, ...args: unknown[]): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ack for ${event} within 5 s`)), 5000);
+    const timer = setTimeout(() => reject(new Error(`no ack for ${event} within ${ms} ms`)), ms);
     socket.emit(event, ...args, (reply: T) => {
       clearTimeout(timer);
       resolve(reply);

@@ -191,6 +191,18 @@ describe('abuse resistance (issue 5), production limits', () => {
     assert.ok((await stats(srv.url)).abuse.refused.too_many_attempts >= 4);
   });
 
+  it('parallel wrong guesses from many sockets of one IP cannot pass the allowance of 5', async () => {
+    const owner = await connect(srv.url);
+    const room = await createRoom(owner, { password: 'right one', isPublic: false });
+    const from = { localAddress: '127.0.0.18' } as object;
+    const guessers = await Promise.all(Array.from({ length: 10 }, () => connect(srv.url, from)));
+    const codes = await Promise.all(
+      guessers.flatMap((g, i) => [0, 1].map((j) => joinRoom(g, { roomId: room.id, password: `wrong ${i} ${j}` }).then((r) => r.code))),
+    );
+    assert.equal(codes.filter((c) => c === 'wrong_password').length, 5, JSON.stringify(codes));
+    assert.equal(codes.filter((c) => c === 'too_many_attempts').length, 15);
+  });
+
   it('garbage over a raw WebSocket: oversized, deeply nested, huge arrays, invalid UTF-8, junk frames', async () => {
     const { owner, member } = await ownerAndMember(srv.url);
     const before = await stats(srv.url);

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
-import { clientOptions, closeAll, connect, emitAck, type Client } from '../helpers/client.ts';
+import { clientOptions, closeAll, connect, emitAck, emitAckWithin, type Client } from '../helpers/client.ts';
 import { until } from '../helpers/poll.ts';
 import { startServer, TEST_KEY, type TestServer } from '../helpers/server.ts';
 
@@ -149,7 +149,9 @@ function send(s: Client, event: string, payload: unknown, ackOdds = 0.9): Promis
     s.emit(event, ...args);
     return Promise.resolve(undefined);
   }
-  return emitAck(s, event, ...args).then((reply) => (checkAck(event, reply, s, payload), reply));
+  // Every ack must come, but not within 5 s: hundreds of random joins and creates each wait for a
+  // password hash (scrypt, off-thread) in their socket's queue, and CI runs two test files at once.
+  return emitAckWithin(20_000, s, event, ...args).then((reply) => (checkAck(event, reply, s, payload), reply));
 }
 
 const fuzzClient = async (url: string) => {
