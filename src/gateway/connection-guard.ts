@@ -19,8 +19,10 @@ export const HANDSHAKE_FLOOD = 200;
 export class ConnectionGuard {
   private readonly open = new Map<string, number>();
   /** IP → refused handshakes in the current second. */
-  private readonly refusedNow = new Map<string, number>();
+  private refusedNow = new Map<string, number>();
+  private refusedBefore = new Map<string, number>();
   private refusedSecond = 0;
+  private readonly floodedThisSecond = new Set<string>();
   /** IP → until when its handshakes are refused (after one of its sockets was cut as abusive). */
   private readonly bans = new Map<string, number>();
   /** Set on shutdown: new handshakes go to another instance (rolling deploys). */
@@ -107,16 +109,25 @@ export class ConnectionGuard {
     if (kind === 'connect_rate' || kind === 'connections_per_ip') this.countRefused(ip);
   }
 
-  /** An IP refused more than HANDSHAKE_FLOOD times within a second is locked out (FLOOD_BAN_MS). */
+  /**
+   * An IP refused more than HANDSHAKE_FLOOD times within a second is locked out (FLOOD_BAN_MS).
+   * Sliding-window estimate over the current and previous calendar second, so a burst that
+   * straddles a second boundary still counts as one burst.
+   */
   private countRefused(ip: string): void {
-    const second = Math.floor(Date.now() / 1000);
+    const now = Date.now();
+    const second = Math.floor(now / 1000);
     if (second !== this.refusedSecond) {
+      this.refusedBefore = second === this.refusedSecond + 1 ? this.refusedNow : new Map<string, number>();
+      this.refusedNow = new Map<string, number>();
       this.refusedSecond = second;
-      this.refusedNow.clear();
+      this.floodedThisSecond.clear();
     }
     const n = (this.refusedNow.get(ip) ?? 0) + 1;
     this.refusedNow.set(ip, n);
-    if (n === HANDSHAKE_FLOOD) {
+    const carried = (this.refusedBefore.get(ip) ?? 0) * (1 - (now % 1000) / 1000);
+    if (n + carried >= HANDSHAKE_FLOOD && !this.floodedThisSecond.has(ip)) {
+      this.floodedThisSecond.add(ip);
       this.refusals.cut('handshake_flood', { ip });
       this.ban(ip);
     }

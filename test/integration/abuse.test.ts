@@ -362,11 +362,20 @@ describe('handshake flood from one IP (issue 5)', () => {
         });
         req.on('error', reject);
       });
-    const first = await Promise.allSettled(Array.from({ length: 400 }, handshake));
-    const admitted = first.filter((r) => r.status === 'fulfilled' && r.value === 200).length;
-    assert.ok(admitted >= 100 && admitted <= 115, `${admitted} admitted`);
-    const st = await stats(srv.url);
-    assert.equal(st.abuse.disconnected.handshake_flood, 1);
+    // Waves until the lock-out: on a loaded CI machine 400 handshakes can take longer than a second.
+    const started = Date.now();
+    let admitted = 0;
+    let sent = 0;
+    let flooded = 0;
+    while (flooded === 0 && sent < 4000) {
+      const wave = await Promise.allSettled(Array.from({ length: sent === 0 ? 400 : 200 }, handshake));
+      sent += wave.length;
+      admitted += wave.filter((r) => r.status === 'fulfilled' && r.value === 200).length;
+      flooded = (await stats(srv.url)).abuse.disconnected.handshake_flood ?? 0;
+    }
+    const refill = 5 * Math.ceil((Date.now() - started) / 1000);
+    assert.ok(admitted >= 100 && admitted <= 115 + refill, `${admitted} admitted of ${sent}`);
+    assert.equal(flooded, 1, `one lock-out after ${sent} handshakes`);
     // Locked out: the next connection is closed before any HTTP answer.
     await assert.rejects(handshake());
     // Another address is not affected.
