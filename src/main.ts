@@ -4,6 +4,7 @@
  */
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig, loadDotEnv, type Config } from './config/config.ts';
+import { applyGcTuning } from './runtime/gc-tuning.ts';
 
 let config: Config;
 try {
@@ -17,6 +18,7 @@ try {
   throw err;
 }
 
+applyGcTuning(config.gcTuning);
 const app = createApp(config);
 const { log } = app;
 
