@@ -35,6 +35,7 @@ import {
   type SignalPayload,
 } from '../wire/schemas.ts';
 import { fromSchema, noPayload, simpleFailAck, type EventSpec, type Parsed } from './handler.ts';
+import { emitDirect } from './direct-emit.ts';
 
 /** `state:clear` keeps the English strings of the servers in use (§5.19). */
 const STATE_CLEAR_ERRORS: Partial<Record<ErrorCode, string>> = {
@@ -98,9 +99,9 @@ export function buildEventTable(service: RoomService, config: Config): EventTabl
       run: async (actor, _p, socket) => {
         // §1.5: the sender always gets a pong, in a room or not.
         const now = Date.now();
-        // A local emit: `socket.emit` would keep every pong (3,600 a second at 18,000 sockets) in
-        // the recovery buffer, and with Redis publish each one to the stream (issue 4).
-        socket.nsp.local.to(socket.id).emit('heartbeat:pong', { timestamp: now });
+        // Straight to this socket's connection: `socket.emit` would keep every pong (3,600 a second
+        // at 18,000 sockets) in the recovery buffer, and a broadcast costs far more (issue 4).
+        emitDirect(socket, 'heartbeat:pong', { timestamp: now });
         // §5.20: refresh lastHeartbeat, but write it at most every heartbeatRefreshMs: nothing
         // depends on it to the second (presence is the connection, §8), and every write is a
         // store round trip (issue 4).
