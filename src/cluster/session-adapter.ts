@@ -8,6 +8,8 @@
  *   5 s by each owner) keep only their latest copy per room: older copies become tombstones (the
  *   id alone, so that a client whose last offset points at one still recovers). A recovering client
  *   gets the latest state once instead of a train of stale ones it would seek through;
+ * - a kept packet shares one `{ rooms, except }` per room instead of holding the broadcast's own
+ *   Sets and flags (three objects and two Set tables a packet, for 60 s);
  * - local broadcasts (`io.local`: heartbeat pongs, one-to-one signals to a socket of this process)
  *   are not kept at all, as the cluster adapter does not publish them: with recovery on, even
  *   `socket.emit` is a broadcast, and every pong (one per socket per 5 s) used to be kept 60 s.
@@ -34,10 +36,18 @@ interface Internals {
 /** Matches no session (no socket is in this room), so a tombstone is never replayed. */
 const TOMBSTONE_OPTS = { rooms: new Set(['\u0000tombstone']), except: new Set<string>(), flags: {} };
 const TOMBSTONE_DATA: unknown[] = [];
+const NO_EXCEPT = new Set<string>();
+
+interface SharedOpts {
+  opts: StoredPacket['opts'];
+  usedAt: number;
+}
 
 export class PromptPruneSessionAdapter extends SessionAwareAdapter {
   private readonly pruneTimer: NodeJS.Timeout;
   private readonly latest = new Map<string, StoredPacket>();
+  /** Room → the `{ rooms, except }` its kept packets share (what restoreSession reads). */
+  private readonly roomOpts = new Map<string, SharedOpts>();
 
   constructor(nsp: ConstructorParameters<typeof SessionAwareAdapter>[0]) {
     super(nsp);
@@ -52,11 +62,12 @@ export class PromptPruneSessionAdapter extends SessionAwareAdapter {
       return;
     }
     super.broadcast(...args);
-    const event = packet.data?.[0];
-    if (typeof event !== 'string' || !SUPERSEDED.has(event)) return;
     const { packets } = this as unknown as Internals;
     const stored = packets[packets.length - 1];
     if (!stored || stored.data !== packet.data) return; // not stored (volatile, with an ack)
+    stored.opts = this.share(stored);
+    const event = packet.data?.[0];
+    if (typeof event !== 'string' || !SUPERSEDED.has(event)) return;
     const key = `${event}\u0000${[...opts.rooms].join('\u0000')}`;
     const previous = this.latest.get(key);
     if (previous) {
@@ -64,6 +75,17 @@ export class PromptPruneSessionAdapter extends SessionAwareAdapter {
       previous.opts = TOMBSTONE_OPTS;
     }
     this.latest.set(key, stored);
+  }
+
+  /** One room, nobody excepted: the common case, shared; anything else is kept as it came. */
+  private share(stored: StoredPacket): StoredPacket['opts'] {
+    const { rooms, except } = stored.opts;
+    if (rooms.size !== 1 || (except && except.size > 0)) return stored.opts;
+    const room = rooms.values().next().value as string;
+    let shared = this.roomOpts.get(room);
+    if (!shared) this.roomOpts.set(room, (shared = { opts: { rooms: new Set([room]), except: NO_EXCEPT }, usedAt: 0 }));
+    shared.usedAt = stored.emittedAt;
+    return shared.opts;
   }
 
   private prune(): void {
@@ -74,6 +96,7 @@ export class PromptPruneSessionAdapter extends SessionAwareAdapter {
     if (expired > 0) self.packets.splice(0, expired);
     for (const [id, s] of self.sessions) if (s.disconnectedAt < threshold) self.sessions.delete(id);
     for (const [key, p] of this.latest) if (p.emittedAt < threshold) this.latest.delete(key);
+    for (const [room, o] of this.roomOpts) if (o.usedAt < threshold) this.roomOpts.delete(room);
   }
 
   override close(): Promise<void> | void {

@@ -78,6 +78,7 @@ export function attachGateway(
 
   io.on('connection', (socket: IoSocket) => {
     if (!socket.recovered) socket.data = { ip: clientIp(socket.request, trust) };
+    releaseRequest(socket);
     const queue = new SerialQueue();
     queues.set(socket.id, queue);
     const actor = () => actorOf(socket);
@@ -169,3 +170,15 @@ export function attachGateway(
     },
   };
 }
+
+/**
+ * Engine.IO keeps each session's first HTTP request (and Socket.IO's handshake its headers) for
+ * the life of the connection: about 1 KB a socket of headers, raw header strings and the
+ * IncomingMessage. Everything we read from it (client IP, key) was read by now, so it is let go,
+ * as Socket.IO's "Memory usage" guide suggests (issue 4).
+ */
+function releaseRequest(socket: IoSocket): void {
+  (socket.conn as { request: unknown }).request = null;
+  socket.handshake.headers = {};
+}
+

@@ -55,34 +55,32 @@ export class TokenBucket {
   }
 }
 
-/** A socket's buckets, one per event class. */
+/**
+ * A socket's buckets, one per event class, made on first use: a bucket starts full, so one made
+ * late is the one made at connect, and most sockets only ever use two or three classes (a few
+ * hundred bytes a socket at 18,000 sockets, issue 4).
+ */
 export class SocketRateLimiter {
-  private readonly buckets: Record<RateClass, TokenBucket>;
-  private readonly signalBytes: TokenBucket;
+  private readonly buckets: Partial<Record<RateClass | 'signalBytes', TokenBucket>> = {};
 
   constructor(
-    specs: Record<RateClass, RateSpec> & { signalBytes: RateSpec },
+    private readonly specs: Record<RateClass, RateSpec> & { signalBytes: RateSpec },
     private readonly clock: Clock,
-  ) {
-    const now = clock.now();
-    this.signalBytes = new TokenBucket(specs.signalBytes, now);
-    this.buckets = {
-      heartbeat: new TokenBucket(specs.heartbeat, now),
-      room: new TokenBucket(specs.room, now),
-      chat: new TokenBucket(specs.chat, now),
-      playback: new TokenBucket(specs.playback, now),
-      signal: new TokenBucket(specs.signal, now),
-      audio: new TokenBucket(specs.audio, now),
-    };
+  ) {}
+
+  private bucket(cls: RateClass | 'signalBytes', now: number): TokenBucket {
+    return (this.buckets[cls] ??= new TokenBucket(this.specs[cls], now));
   }
 
   take(cls: RateClass): boolean {
-    return this.buckets[cls].take(this.clock.now());
+    const now = this.clock.now();
+    return this.bucket(cls, now).take(now);
   }
 
   /** Spends a signalling message's size (RATE_SIGNAL_BYTES); false when it does not fit. */
   takeSignalBytes(n: number): boolean {
-    return this.signalBytes.takeN(n, this.clock.now());
+    const now = this.clock.now();
+    return this.bucket('signalBytes', now).takeN(n, now);
   }
 }
 

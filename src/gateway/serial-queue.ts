@@ -2,8 +2,10 @@
  * Runs one socket's handlers one after another, in arrival order, so that a slow step (a password
  * hash, a Redis round trip) can never reorder that socket's commands or interleave two of its joins.
  */
+const IDLE: Promise<void> = Promise.resolve();
+
 export class SerialQueue {
-  private tail: Promise<void> = Promise.resolve();
+  private tail: Promise<void> = IDLE;
   private pending = 0;
 
   get size(): number {
@@ -14,7 +16,8 @@ export class SerialQueue {
   push(task: () => Promise<void>): void {
     this.pending++;
     this.tail = this.tail.then(task).finally(() => {
-      this.pending--;
+      // Idle again: let go of the chain, rather than hold it until this socket's next event.
+      if (--this.pending === 0) this.tail = IDLE;
     });
   }
 
