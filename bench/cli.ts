@@ -28,6 +28,8 @@ Target:
   --env KEY=VALUE       extra server environment, repeatable (e.g. --env PING_INTERVAL_MS=50000)
   --node-arg ARG        extra node option for each target process, repeatable
                         (e.g. --node-arg=--cpu-prof --node-arg=--cpu-prof-dir=prof)
+                        BENCH_SERVER_LOG=PREFIX in the environment copies each target's stdout to
+                        PREFIX.<i> (e.g. with --node-arg=--trace-gc)
 
 Measurement:
   --baseline            then run the same traffic against the bare ws relay and report the ratio

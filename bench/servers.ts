@@ -4,6 +4,7 @@
  * its own process so that /proc figures are its own and the generators never share its core time
  * accounting. Limits are opened wide: the bench measures capacity, not the rate limiter.
  */
+import { createWriteStream } from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -118,6 +119,7 @@ export async function startTarget(o: TargetOptions): Promise<Target> {
     output[i] = '';
     const keep = (d: Buffer) => (output[i] = (output[i]! + d.toString()).slice(-4000));
     child.stdout?.on('data', keep);
+    if (process.env.BENCH_SERVER_LOG) child.stdout?.pipe(createWriteStream(`${process.env.BENCH_SERVER_LOG}.${i}`));
     child.stderr?.on('data', (d: Buffer) => {
       keep(d);
       process.stderr.write(`[${relay ? 'relay' : `server ${i}`}] ${d.toString()}`);
