@@ -4,7 +4,6 @@
  */
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig, loadDotEnv, type Config } from './config/config.ts';
-import { applyGcTuning } from './runtime/gc-tuning.ts';
 
 let config: Config;
 try {
@@ -18,7 +17,6 @@ try {
   throw err;
 }
 
-applyGcTuning(config.gcTuning);
 const app = createApp(config);
 const { log } = app;
 

@@ -59,7 +59,6 @@ export const envSchema = z.object({
   PING_TIMEOUT_MS: int(20_000, 1_000),
   SHUTDOWN_TIMEOUT_MS: int(8_000, 100, 60_000),
   SHUTDOWN_DRAIN_MS: int(0, 0, 55_000),
-  GC_TUNING: z.enum(['true', 'false']).default('true'),
 
   MAX_MEMBERS_PER_ROOM: int(50, 1, 10_000),
   MAX_ROOMS: int(20_000, 1),
@@ -124,8 +123,6 @@ export interface Config {
     statsKeys: readonly string[];
   };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
-  /** Turn off V8's allocation-site pretenuring (src/runtime/gc-tuning.ts, README "Performance"). */
-  gcTuning: boolean;
   /** Set: rooms live in Redis and Socket.IO fans out through the Redis Streams adapter. */
   redis: {
     /** May carry a password: never logged. */
@@ -274,7 +271,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     auth: { keys, generated, statsKeys },
     log: { level: e.LOG_LEVEL },
-    gcTuning: e.GC_TUNING === 'true',
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, streamMaxLen: e.REDIS_STREAM_MAXLEN },
     cluster: { heartbeatMs: e.INSTANCE_HEARTBEAT_MS, ttlMs: e.INSTANCE_TTL_MS },
     rooms: {

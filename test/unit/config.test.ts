@@ -145,12 +145,6 @@ describe('loadConfig: bad values fail fast', () => {
     refused({ NODE_ENV: 'production', AUTH_KEY: KEY, STATS_KEY: 'short' }, 'STATS_KEY');
   });
 
-  it('GC_TUNING is on by default, "false" turns it off, anything else is refused', () => {
-    assert.equal(loadConfig({}).gcTuning, true);
-    assert.equal(loadConfig({ GC_TUNING: 'false' }).gcTuning, false);
-    refused({ GC_TUNING: 'off' }, 'GC_TUNING');
-  });
-
   it('a room timeout shorter than the state timeout is refused', () => {
     refused({ OWNER_STATE_TIMEOUT_MS: '60000', OWNER_ROOM_TIMEOUT_MS: '30000' }, 'OWNER_ROOM_TIMEOUT_MS');
   });
