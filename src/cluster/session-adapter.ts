@@ -8,8 +8,8 @@
  *   5 s by each owner) keep only their latest copy per room: older copies become tombstones (the
  *   id alone, so that a client whose last offset points at one still recovers). A recovering client
  *   gets the latest state once instead of a train of stale ones it would seek through;
- * - a kept packet shares one `{ rooms, except }` per room instead of holding the broadcast's own
- *   Sets and flags (three objects and two Set tables a packet, for 60 s);
+ * - a kept packet shares one `{ rooms, except }` per room (and excepted sender) instead of holding
+ *   the broadcast's own Sets and flags (three objects and two Set tables a packet, for 60 s);
  * - local broadcasts (`io.local`: heartbeat pongs, one-to-one signals to a socket of this process)
  *   are not kept at all, as the cluster adapter does not publish them: with recovery on, even
  *   `socket.emit` is a broadcast, and every pong (one per socket per 5 s) used to be kept 60 s.
@@ -46,8 +46,8 @@ interface SharedOpts {
 export class PromptPruneSessionAdapter extends SessionAwareAdapter {
   private readonly pruneTimer: NodeJS.Timeout;
   private readonly latest = new Map<string, StoredPacket>();
-  /** Room → the `{ rooms, except }` its kept packets share (what restoreSession reads). */
-  private readonly roomOpts = new Map<string, SharedOpts>();
+  /** Room (and excepted socket) → the `{ rooms, except }` its kept packets share (what restoreSession reads). */
+  private readonly sharedOpts = new Map<string, SharedOpts>();
 
   constructor(nsp: ConstructorParameters<typeof SessionAwareAdapter>[0]) {
     super(nsp);
@@ -77,13 +77,22 @@ export class PromptPruneSessionAdapter extends SessionAwareAdapter {
     this.latest.set(key, stored);
   }
 
-  /** One room, nobody excepted: the common case, shared; anything else is kept as it came. */
+  /**
+   * One room, nobody or one socket excepted (a broadcast "to the others"): the common cases, shared
+   * per room and sender; anything else is kept as it came.
+   */
   private share(stored: StoredPacket): StoredPacket['opts'] {
     const { rooms, except } = stored.opts;
-    if (rooms.size !== 1 || (except && except.size > 0)) return stored.opts;
+    const excepted = except?.size ?? 0;
+    if (rooms.size !== 1 || excepted > 1) return stored.opts;
     const room = rooms.values().next().value as string;
-    let shared = this.roomOpts.get(room);
-    if (!shared) this.roomOpts.set(room, (shared = { opts: { rooms: new Set([room]), except: NO_EXCEPT }, usedAt: 0 }));
+    const but = excepted === 1 ? (except!.values().next().value as string) : undefined;
+    const key = but === undefined ? room : `${room}\u0000${but}`;
+    let shared = this.sharedOpts.get(key);
+    if (!shared) {
+      const opts = { rooms: new Set([room]), except: but === undefined ? NO_EXCEPT : new Set([but]) };
+      this.sharedOpts.set(key, (shared = { opts, usedAt: 0 }));
+    }
     shared.usedAt = stored.emittedAt;
     return shared.opts;
   }
@@ -96,7 +105,7 @@ export class PromptPruneSessionAdapter extends SessionAwareAdapter {
     if (expired > 0) self.packets.splice(0, expired);
     for (const [id, s] of self.sessions) if (s.disconnectedAt < threshold) self.sessions.delete(id);
     for (const [key, p] of this.latest) if (p.emittedAt < threshold) this.latest.delete(key);
-    for (const [room, o] of this.roomOpts) if (o.usedAt < threshold) this.roomOpts.delete(room);
+    for (const [key, o] of this.sharedOpts) if (o.usedAt < threshold) this.sharedOpts.delete(key);
   }
 
   override close(): Promise<void> | void {

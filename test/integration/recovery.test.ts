@@ -16,6 +16,7 @@ import {
   Recorder,
   waitFor,
 } from '../helpers/client.ts';
+import { eventually } from '../helpers/poll.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 /** Fast client-side reconnects (the browser waits ~0.5-1.5 s, §1.6). */
@@ -201,6 +202,33 @@ describe('connection state recovery (PROTOCOL §5.21, §1.6)', () => {
     const r = await joinRoom(member, { roomId: room.id });
     assert.equal(r.code, 'room_not_found');
     assert.equal(srv.app.io.sockets.adapter.rooms.get(room.id), undefined, 'socket left in the dead room');
+  });
+
+  it('a sender that drops right after a "to the others" event does not get it back on recovery; the others do', async () => {
+    // The replay buffer shares one { rooms, except } per room and sender (issue 4); the sender's
+    // own play:update lies after its last offset and must stay excluded.
+    const { owner, member } = await roomWithMember();
+    const got = waitFor<{ url: string }>(member, 'play:update', (p) => p.url.endsWith('/mine.m3u8'));
+    owner.emit('play:update', play('https://example.test/mine.m3u8'));
+    await got;
+    const rec = new Recorder(owner);
+    const ownerId = owner.id!;
+    const hold = dropAndHold(owner);
+    await eventually(() => !srv.app.io.sockets.sockets.has(ownerId), { what: 'the server saw the drop' });
+    member.emit('play:seek', 42);
+    const seek = waitFor<number>(owner, 'play:seek', (t) => t === 42);
+    await hold.resume();
+    assert.equal(owner.recovered, true);
+    assert.equal(await seek, 42, "the member's seek, missed while away, is replayed");
+    const marker = waitFor<Chat>(owner, 'chat:message', (m) => m.content === 'marker');
+    member.emit('chat:message', { content: 'marker', type: 'text' });
+    await marker;
+    rec.stop();
+    assert.deepEqual(
+      rec.events.filter((e) => e.event === 'play:update'),
+      [],
+      'its own play:update came back',
+    );
   });
 
   it('a member that missed three play:updates and a chat gets the chat and the last play:update, in order', async () => {
