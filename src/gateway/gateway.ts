@@ -2,6 +2,7 @@
  * The Socket.IO gateway: authentication, one handler per event through the shared wrapper, and the
  * connection lifecycle (disconnect is not a leave, recovery restores the member, §5.21).
  */
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import { isConnectedMember } from '../domain/outcome.ts';
@@ -178,6 +179,13 @@ export function attachGateway(
  * as Socket.IO's "Memory usage" guide suggests (issue 4).
  */
 function releaseRequest(socket: IoSocket): void {
+  const req = socket.conn.request as IncomingMessage | null;
+  if (req) {
+    // Engine.IO's WebSocket upgrade path keeps the request itself until the TCP socket closes (a
+    // `close` listener of its upgrade response): its header arrays are emptied instead.
+    req.rawHeaders = [];
+    req.headers = {};
+  }
   (socket.conn as { request: unknown }).request = null;
   socket.handshake.headers = {};
 }
