@@ -8,10 +8,38 @@ import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } 
 const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } satisfies ScryptOptions;
 const KEY_LEN = 32;
 
+/**
+ * Hashes run one at a time, in arrival order: each takes 16 MB and tens of milliseconds of a core,
+ * and libuv's pool would run four at once (a room-creation flood from many sockets grew RSS by
+ * 110-130 MB and took both cores of a small box from everyone else; issue 5). One at a time still
+ * makes about twenty a second, far more than people create or join password rooms.
+ */
+let hashing = false;
+const waiting: (() => void)[] = [];
+
+async function oneAtATime<T>(job: () => Promise<T>): Promise<T> {
+  if (hashing) await new Promise<void>((resume) => waiting.push(resume));
+  else hashing = true;
+  try {
+    return await job();
+  } finally {
+    // The slot passes straight to the next in line, so a newcomer cannot slip in between.
+    const next = waiting.shift();
+    if (next) next();
+    else hashing = false;
+  }
+}
+
+/** Hashes waiting for their turn (for tests and diagnostics). */
+export const hashesWaiting = (): number => waiting.length;
+
 function scryptAsync(password: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFKC'), salt, KEY_LEN, opts, (err, key) => (err ? reject(err) : resolve(key)));
-  });
+  return oneAtATime(
+    () =>
+      new Promise((resolve, reject) => {
+        scrypt(password.normalize('NFKC'), salt, KEY_LEN, opts, (err, key) => (err ? reject(err) : resolve(key)));
+      }),
+  );
 }
 
 /** `scrypt$N$r$p$salt$hash` (base64url parts). */

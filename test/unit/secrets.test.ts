@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { cryptoIds } from '../../src/security/random.ts';
-import { hashPassword, hashToken, keyMatches, tokenMatches, verifyPassword } from '../../src/security/secrets.ts';
+import { hashesWaiting, hashPassword, hashToken, keyMatches, tokenMatches, verifyPassword } from '../../src/security/secrets.ts';
 
 describe('hashPassword / verifyPassword (PROTOCOL §6)', () => {
   let h1: string;
@@ -46,6 +46,17 @@ describe('hashPassword / verifyPassword (PROTOCOL §6)', () => {
       `${h1}$extra`,
     ];
     for (const stored of malformed) assert.equal(await verifyPassword('secret-1', stored), false, stored);
+  });
+
+  it('hashes run one at a time, in order, and each still verifies (issue 5: a room flood ran four at once)', async () => {
+    const started = ['a', 'b', 'c', 'd'].map((pw) => hashPassword(`pw-${pw}`));
+    assert.equal(hashesWaiting(), 3, 'one running, three waiting their turn');
+    const check = verifyPassword('pw-a', h1);
+    assert.equal(hashesWaiting(), 4);
+    const hashes = await Promise.all(started);
+    assert.equal(await check, false);
+    assert.equal(hashesWaiting(), 0);
+    for (const [i, pw] of ['a', 'b', 'c', 'd'].entries()) assert.equal(await verifyPassword(`pw-${pw}`, hashes[i]!), true, pw);
   });
 
   it('a stored hash with corrupt parameters is refused, not thrown', async () => {
