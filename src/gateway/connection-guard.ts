@@ -18,7 +18,7 @@ export const HANDSHAKE_FLOOD = 200;
 
 export class ConnectionGuard {
   private readonly open = new Map<string, number>();
-  /** IP → refused handshakes in the current second. */
+  /** IP → refused handshakes in the current second, and in the one before (sliding window). */
   private refusedNow = new Map<string, number>();
   private refusedBefore = new Map<string, number>();
   private refusedSecond = 0;

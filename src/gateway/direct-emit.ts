@@ -5,9 +5,9 @@
  *
  * Why (issue 4): a heartbeat pong goes to every socket every 5 s (3,600 a second at 18,000
  * sockets). Through `socket.nsp.local.to(id).emit` each one built two broadcast operators, five
- * Sets, a WebSocket frame buffer and the adapter's bookkeeping; those short-lived objects were a
- * large share of what the young generation promoted into the old one.
- * It is not kept for connection-state recovery either, like any local emit (session-adapter.ts).
+ * Sets, a WebSocket frame buffer and the adapter's bookkeeping; here it is one string and one
+ * Engine.IO packet. Like any local emit it is not kept for connection-state recovery
+ * (session-adapter.ts).
  */
 import type { IoSocket } from './types.ts';
 

@@ -10,9 +10,9 @@ const KEY_LEN = 32;
 
 /**
  * Hashes run one at a time, in arrival order: each takes 16 MB and tens of milliseconds of a core,
- * and libuv's pool would run four at once (a room-creation flood from many sockets grew RSS by
- * 110-130 MB and took both cores of a small box from everyone else; issue 5). One at a time still
- * makes about twenty a second, far more than people create or join password rooms.
+ * and libuv's pool would run four at once, taking both cores of a small box from the event loop
+ * under a flood of password creates or joins (issue 5). One at a time still makes about twenty a
+ * second, far more than people create or join password rooms.
  */
 let hashing = false;
 const waiting: (() => void)[] = [];
