@@ -19,6 +19,8 @@ Load:
   --generators N        generator processes (default: one per 5,000 sockets)
   --seed N              seed of the traffic schedule (default 1)
   --connect-concurrency N  handshakes in flight per generator (default 200)
+  --generator-nice N    run the generators at this niceness (0-19; default 0): the target gets the
+                        CPU first, roughly as if the load came from another machine
 
 Target:
   --target T            server | relay | relay-lossy (default server)
@@ -60,6 +62,7 @@ const parse = (args: string[]) =>
       generators: { type: 'string' },
       seed: { type: 'string', default: '1' },
       'connect-concurrency': { type: 'string', default: '200' },
+      'generator-nice': { type: 'string', default: '0' },
       target: { type: 'string', default: 'server' },
       instances: { type: 'string', default: '1' },
       'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
@@ -122,6 +125,7 @@ export function parseCli(args: string[]) {
     generators: Math.floor(num('generators', v.generators ?? String(Math.ceil(sockets / 5000)), 1)),
     seed: Math.floor(num('seed', v.seed, 0)),
     connectConcurrency: Math.floor(num('connect-concurrency', v['connect-concurrency'], 1)),
+    generatorNice: Math.min(19, Math.floor(num('generator-nice', v['generator-nice'], 0))),
     instances: target === 'server' ? Math.floor(num('instances', v.instances, 1)) : 1,
     portBase: Math.floor(num('port-base', v['port-base'], 1024)),
     targetP99: num('target-p99', v['target-p99'], 0.1),

@@ -4,6 +4,7 @@
  * every measurement at one shared instant, and merges what they count.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Histogram } from './histogram.ts';
 import { EVENTS, type BenchEvent, type FromGenerator, type GeneratorPlan, type MeasureResult, type SetupResult, type ToGenerator } from './ipc.ts';
@@ -26,6 +27,11 @@ export interface LoadOptions {
   seed: number;
   connectConcurrency: number;
   connectTimeoutMs: number;
+  /**
+   * Scheduling niceness of the generator processes (0: as the target). Above 0 the target gets the
+   * CPU first, roughly as if the load came from another machine (`--generator-nice`).
+   */
+  generatorNice?: number;
   /**
    * Source addresses per generator (default 4). More of them spread a run over more client IPs,
    * for servers with their per-IP limits on (bench/abuse).
@@ -78,6 +84,7 @@ export class Load {
       const ready = rooms.map((count, g) => {
         const child = fork(GENERATOR, [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
         children.push(child);
+        if (o.generatorNice) setPriority(child.pid!, o.generatorNice);
         const plan: GeneratorPlan = {
           index: g,
           targets: o.targets,

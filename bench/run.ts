@@ -104,6 +104,7 @@ async function runTarget(kind: TargetKind, portBase: number): Promise<TargetRun>
       seed: opt.seed,
       connectConcurrency: opt.connectConcurrency,
       connectTimeoutMs: 20_000,
+      generatorNice: opt.generatorNice,
     };
     log(`connecting ${sockets} sockets from ${Math.min(opt.generators, opt.rooms)} generator(s)...`);
     const load = await Load.start(loadOptions);
@@ -176,7 +177,7 @@ const rampJson = (r: TargetRun['ramp']) =>
 try {
   const main = await runTarget(target, opt.portBase);
   const base = opt.baseline && target === 'server' ? await runTarget('relay', opt.portBase + 20) : undefined;
-  const head = `watch-room bench: target ${target}${opt.instances > 1 ? ` x${opt.instances}` : ''}, ${opt.rooms} rooms x ${opt.members}, window ${opt.durationMs / 1000} s, ${JSON.stringify(machine())}`;
+  const head = `watch-room bench: target ${target}${opt.instances > 1 ? ` x${opt.instances}` : ''}, ${opt.rooms} rooms x ${opt.members}, window ${opt.durationMs / 1000} s${opt.generatorNice ? `, generators at nice ${opt.generatorNice}` : ''}, ${JSON.stringify(machine())}`;
   process.stdout.write(`\n${head}\n${table(main.summary, base?.summary)}\n`);
   if (main.ramp) {
     const r = main.ramp;
