@@ -7,6 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Histogram } from './histogram.ts';
+import { ProcSampler, type ProcWindow } from './proc.ts';
 import { EVENTS, type BenchEvent, type FromGenerator, type GeneratorPlan, type MeasureResult, type SetupResult, type ToGenerator } from './ipc.ts';
 
 const GENERATOR = fileURLToPath(new URL('./generator.ts', import.meta.url));
@@ -115,6 +116,34 @@ export class Load {
    * One measurement across all generators, from one shared start instant. The hooks run at the
    * window's edges, for the runner's /proc readings.
    */
+  /**
+   * `measure`, with the target's and the generators' CPU (from /proc) and the target's event-loop
+   * delay taken over the measured window alone.
+   */
+  async measureWithProbes<L>(
+    m: MeasureOptions,
+    target: { pids: number[]; resetLoop(): void; readLoop(): Promise<L> },
+  ): Promise<{ merged: Merged; proc: ProcWindow; generatorProc: ProcWindow; loopWindow: L }> {
+    const sampler = new ProcSampler(target.pids);
+    const genSampler = new ProcSampler(this.pids, 2_000);
+    let proc: ProcWindow | undefined;
+    let generatorProc: ProcWindow | undefined;
+    let loopWindow: Promise<L> | undefined;
+    const merged = await this.measure(m, {
+      windowStart: () => {
+        sampler.start();
+        genSampler.start();
+        target.resetLoop();
+      },
+      windowEnd: () => {
+        proc = sampler.stop();
+        generatorProc = genSampler.stop();
+        loopWindow = target.readLoop();
+      },
+    });
+    return { merged, proc: proc!, generatorProc: generatorProc!, loopWindow: await loopWindow! };
+  }
+
   async measure(m: MeasureOptions, hooks: { windowStart?: () => void; windowEnd?: () => void } = {}): Promise<Merged> {
     const plan = { ...m, startAt: Date.now() + START_DELAY_MS };
     const windowStart = plan.startAt + m.warmupMs;

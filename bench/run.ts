@@ -8,10 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Load, type LoadOptions } from './orchestrate.ts';
-import { ProcSampler, type ProcWindow } from './proc.ts';
 import { machine, ratio, summarizeRun, table, type Summary } from './report.ts';
 import { parseCli } from './cli.ts';
-import { ensureBuilt, startTarget, type LoopDelay, type Target, type TargetKind } from './servers.ts';
+import { ensureBuilt, startTarget, type Target, type TargetKind } from './servers.ts';
 
 const opt = parseCli(process.argv.slice(2));
 const { target, sockets, env } = opt;
@@ -46,25 +45,9 @@ interface TargetRun {
 }
 
 async function step(load: Load, t: Target, rate: number): Promise<Summary> {
-  const sampler = new ProcSampler(t.pids);
-  const genSampler = new ProcSampler(load.pids, 2_000);
-  let proc: ProcWindow | undefined;
-  let generatorProc: ProcWindow | undefined;
-  let loopWindow: Promise<LoopDelay[]> | undefined;
-  const merged = await load.measure(
+  const { merged, proc, generatorProc, loopWindow } = await load.measureWithProbes(
     { rate, warmupMs: opt.warmupMs, durationMs: opt.durationMs, drainMs: opt.drainMs },
-    {
-      windowStart: () => {
-        sampler.start();
-        genSampler.start();
-        t.resetLoop();
-      },
-      windowEnd: () => {
-        proc = sampler.stop();
-        generatorProc = genSampler.stop();
-        loopWindow = t.readLoop();
-      },
-    },
+    t,
   );
   const loopP99 = await t.eventLoopP99();
   return summarizeRun({
@@ -76,10 +59,10 @@ async function step(load: Load, t: Target, rate: number): Promise<Summary> {
     durationMs: opt.durationMs,
     setup: load.setup,
     merged,
-    proc: proc!,
+    proc,
     loopP99,
-    loopWindow: await loopWindow!,
-    generatorProc: generatorProc!,
+    loopWindow,
+    generatorProc,
   });
 }
 

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Load } from '../orchestrate.ts';
-import { ProcSampler, rssMb, type ProcWindow } from '../proc.ts';
+import { rssMb } from '../proc.ts';
 import { machine, summarizeRun } from '../report.ts';
 import { ensureBuilt } from '../servers.ts';
 import { parseCli, type AbuseOptions } from './cli.ts';
@@ -247,26 +247,10 @@ async function runPhase(attack: AttackName | undefined, port: number): Promise<P
         // A failed attacker must not leave the measurement hanging: its error is thrown below.
         resultP?.catch(() => undefined);
         const health = pollHealth(t.url);
-        const sampler = new ProcSampler([t.pid]);
-        const genSampler = new ProcSampler(load.pids, 2_000);
-        let proc: ProcWindow | undefined;
-        let genProc: ProcWindow | undefined;
-        let loopWindow: Promise<{ p50: number; p99: number; max: number }> | undefined;
         log(`[${name}] ${attack ? 'attack' : 'traffic'} from +0.5 s: warmup ${opt.warmupMs / 1000} s, window ${opt.durationMs / 1000} s, drain ${opt.drainMs / 1000} s`);
-        const merged = await load.measure(
+        const { merged, proc, generatorProc: genProc, loopWindow } = await load.measureWithProbes(
           { rate: 1, warmupMs: opt.warmupMs, durationMs: opt.durationMs, drainMs: opt.drainMs },
-          {
-            windowStart: () => {
-              sampler.start();
-              genSampler.start();
-              t.resetLoop();
-            },
-            windowEnd: () => {
-              proc = sampler.stop();
-              genProc = genSampler.stop();
-              loopWindow = t.readLoop();
-            },
-          },
+          { pids: [t.pid], resetLoop: () => t.resetLoop(), readLoop: () => t.readLoop() },
         );
         const healthDuring = await health.stop();
         const result = resultP ? await resultP : null;
@@ -284,10 +268,10 @@ async function runPhase(attack: AttackName | undefined, port: number): Promise<P
           durationMs: opt.durationMs,
           setup: load.setup,
           merged,
-          proc: proc!,
+          proc,
           loopP99: [statsLoop],
-          loopWindow: [await loopWindow!],
-          generatorProc: genProc!,
+          loopWindow: [loopWindow],
+          generatorProc: genProc,
         });
         const afterIds = new Set(after.roomIds);
         const lost = after.ok ? [...normalIds].filter((id) => !afterIds.has(id)).length : Number.NaN;
@@ -299,7 +283,7 @@ async function runPhase(attack: AttackName | undefined, port: number): Promise<P
           rssPeakMb: rss.peak(0, attackMs),
           rssAfterMb: rss.points.at(-1)?.[1] ?? Number.NaN,
           rssSlopeMbPerS: rss.slope(attackMs / 2, attackMs),
-          serverCpuPct: proc!.cpuPct,
+          serverCpuPct: proc.cpuPct,
           serverLoopMs: summary.eventLoopWindowMs,
           attacker: result,
           alive,
