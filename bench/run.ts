@@ -5,6 +5,7 @@
  * event-loop delay from /stats, and prints a table (optionally writes JSON). Everything it starts
  * it stops, also on Ctrl-C and when its own deadline passes.
  */
+import { bailOnSignals } from './bail.ts';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Load, type LoadOptions } from './orchestrate.ts';
@@ -23,16 +24,7 @@ const running = new Set<() => Promise<void>>();
 async function cleanup(): Promise<void> {
   await Promise.all([...running].map((stop) => stop().catch(() => undefined)));
 }
-function bail(reason: string): void {
-  log(`bench: ${reason}; stopping everything`);
-  const hard = setTimeout(() => process.exit(2), 15_000);
-  void cleanup().then(() => {
-    clearTimeout(hard);
-    process.exit(2);
-  });
-}
-process.on('SIGINT', () => bail('interrupted'));
-process.on('SIGTERM', () => bail('terminated'));
+const bail = bailOnSignals('bench', cleanup, 15_000);
 
 // The run must end by itself whatever happens: setup, every step and the baseline, with room to spare.
 const stepMs = opt.warmupMs + opt.durationMs + opt.drainMs + 5_000;

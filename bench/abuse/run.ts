@@ -8,6 +8,7 @@
  * HTTP requests from 127.0.250.1, so per-IP limits hit the attacker only. Everything it starts it
  * stops, also on Ctrl-C and when its own deadline passes.
  */
+import { bailOnSignals } from '../bail.ts';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -39,16 +40,7 @@ const running = new Set<() => Promise<void>>();
 async function cleanup(): Promise<void> {
   for (const stop of [...running].reverse()) await stop().catch(() => undefined);
 }
-function bail(reason: string): void {
-  log(`bench:abuse: ${reason}; stopping everything`);
-  const hard = setTimeout(() => process.exit(2), 20_000);
-  void cleanup().then(() => {
-    clearTimeout(hard);
-    process.exit(2);
-  });
-}
-process.on('SIGINT', () => bail('interrupted'));
-process.on('SIGTERM', () => bail('terminated'));
+const bail = bailOnSignals('bench:abuse', cleanup, 20_000);
 
 const phaseMs = opt.warmupMs + opt.durationMs + opt.drainMs;
 setTimeout(() => bail('deadline passed'), (opt.attacks.length + 1) * (phaseMs + 120_000) + 60_000).unref();
