@@ -5,14 +5,21 @@
  */
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
-const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } satisfies ScryptOptions;
+/**
+ * N = 16384, r = 16: 32 MB a hash, about 60 ms of a core. The size is deliberate (issue 5): glibc
+ * serves an allocation below 32 MB from the thread's arena once a first one of that size was
+ * freed, and keeps it, so with r = 8 (16 MB) every thread of libuv's pool ended up holding 16 MB
+ * for good (+64 MB RSS after a few password rooms). Over 32 MB, malloc always maps and unmaps
+ * it, and RSS comes back down after each hash. Hashes made with r = 8 still verify.
+ */
+const SCRYPT = { N: 16384, r: 16, p: 1, maxmem: 64 * 1024 * 1024 } satisfies ScryptOptions;
 const KEY_LEN = 32;
 
 /**
- * Hashes run one at a time, in arrival order: each takes 16 MB and tens of milliseconds of a core,
+ * Hashes run one at a time, in arrival order: each takes 32 MB and tens of milliseconds of a core,
  * and libuv's pool would run four at once, taking both cores of a small box from the event loop
- * under a flood of password creates or joins (issue 5). One at a time still makes about twenty a
- * second, far more than people create or join password rooms.
+ * under a flood of password creates or joins (issue 5). One at a time still makes about fifteen
+ * a second, far more than people create or join password rooms.
  */
 let hashing = false;
 const waiting: (() => void)[] = [];

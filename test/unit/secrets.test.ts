@@ -3,6 +3,7 @@
  * token hashes, the auth-key check with rotation, and ids from a cryptographic source.
  */
 import assert from 'node:assert/strict';
+import { scryptSync } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { cryptoIds } from '../../src/security/random.ts';
 import { hashesWaiting, hashPassword, hashToken, keyMatches, tokenMatches, verifyPassword } from '../../src/security/secrets.ts';
@@ -32,6 +33,15 @@ describe('hashPassword / verifyPassword (PROTOCOL §6)', () => {
     const h = await hashPassword('密码密码密码密码密码密码密码密码密码密码');
     assert.equal(await verifyPassword('密码密码密码密码密码密码密码密码密码密码', h), true);
     assert.equal(await verifyPassword('密码', h), false);
+  });
+
+  it('hashes with N=16384, r=16 (32 MB: over glibc\'s largest kept size, issue 5), and still verifies r=8 hashes', async () => {
+    assert.match(h1, /^scrypt\$16384\$16\$1\$/);
+    const salt = Buffer.from('an older salt');
+    const key = scryptSync('secret-1'.normalize('NFKC'), salt, 32, { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+    const older = ['scrypt', 16384, 8, 1, salt.toString('base64url'), key.toString('base64url')].join('$');
+    assert.equal(await verifyPassword('secret-1', older), true);
+    assert.equal(await verifyPassword('secret-2', older), false);
   });
 
   it('a malformed stored hash verifies nothing', async () => {
