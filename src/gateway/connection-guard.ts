@@ -39,16 +39,25 @@ export class ConnectionGuard {
    * Without a trusted proxy the peer address is the client's: a locked-out IP's new TCP
    * connections are closed on accept, before any HTTP parsing (a connection flood of thousands of
    * handshakes a second cost the normal rooms ×7 in p99 when each was answered with a 403).
+   * The check sits in front of the server's own `connection` listeners (its `emit` for that one
+   * event): a listener of our own would run after Node's HTTP one, which has already given the
+   * socket a parser, listeners and a place in the server's connection list by then.
    * Behind a proxy every connection comes from the proxy, so nothing is done here.
    */
-  watchAccepts(server: { on(e: 'connection', f: (s: Socket) => void): unknown }): void {
+  watchAccepts(server: { emit: (this: unknown, event: string, ...args: never[]) => boolean }): void {
     if (this.config.http.trustProxy !== false) return;
-    server.on('connection', (sock: Socket) => {
+    const emit = server.emit;
+    const refuseAccept = (sock: Socket): boolean => {
       const ip = sock.remoteAddress;
-      if (ip === undefined || !this.banned(ip)) return;
+      if (ip === undefined || !this.banned(ip)) return false;
       this.refusals.refuse('banned', { ip }, { at: 'accept' });
       sock.destroy();
-    });
+      return true;
+    };
+    server.emit = function (this: unknown, event: string, ...args: never[]): boolean {
+      if (event === 'connection' && refuseAccept(args[0] as unknown as Socket)) return true;
+      return emit.call(this, event, ...args);
+    };
   }
 
   /** Engine.IO's `allowRequest`, called for handshakes (not for requests of an open session). */
