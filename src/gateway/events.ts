@@ -36,6 +36,7 @@ import {
 } from '../wire/schemas.ts';
 import { fromSchema, noPayload, simpleFailAck, type EventSpec, type Parsed } from './handler.ts';
 import { emitDirect } from './direct-emit.ts';
+import { RawPcm } from '../wire/raw-pcm.ts';
 
 /** `state:clear` keeps the English strings of the servers in use (§5.19). */
 const STATE_CLEAR_ERRORS: Partial<Record<ErrorCode, string>> = {
@@ -54,7 +55,10 @@ function parseAudio(maxBytes: number) {
   return (raw: unknown): Parsed<AudioChunk> => {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false };
     const { audioData, sampleRate } = raw as Record<string, unknown>;
-    if (!isPcmBytes(audioData, maxBytes)) return { ok: false };
+    // A RawPcm's bytes were checked by the decoder; its length is checked here like an array's.
+    if (audioData instanceof RawPcm) {
+      if (audioData.length > maxBytes || audioData.length % 2 !== 0) return { ok: false };
+    } else if (!isPcmBytes(audioData, maxBytes)) return { ok: false };
     let rate = 16000;
     if (sampleRate !== undefined && sampleRate !== null) {
       if (typeof sampleRate !== 'number' || !Number.isInteger(sampleRate) || sampleRate < 3000 || sampleRate > 192000) {

@@ -13,10 +13,11 @@ import { createRequire } from 'node:module';
 import type * as SocketIoParser from 'socket.io-parser';
 import type { RateSpec } from '../config/config.ts';
 import { TokenBucket } from '../gateway/rate-limit.ts';
+import { decodeAudioFrame, encodeAudioPacket } from './raw-pcm.ts';
 
 // The CommonJS build, the one socket.io itself loads: under Node, the package's ESM entry is its
 // debug build (a `debug` call per packet), and one copy of the parser is enough.
-const { Decoder: BaseDecoder, Encoder } = createRequire(import.meta.url)('socket.io-parser') as typeof SocketIoParser;
+const { Decoder: BaseDecoder, Encoder: BaseEncoder } = createRequire(import.meta.url)('socket.io-parser') as typeof SocketIoParser;
 
 export class WireError extends Error {
   override name = 'WireError';
@@ -32,13 +33,32 @@ function byteLength(obj: unknown): number {
   return 0;
 }
 
-/** Socket.IO's `parser` option: the stock encoder, and a decoder with the guard above. */
+type Packet = Parameters<SocketIoParser.Encoder['encode']>[0];
+
+/** The stock encoder, except for relayed audio, whose array is written back as the text it came in (raw-pcm.ts). */
+class Encoder extends BaseEncoder {
+  override encode(packet: Packet): ReturnType<SocketIoParser.Encoder['encode']> {
+    const audio = encodeAudioPacket(packet);
+    return audio === undefined ? super.encode(packet) : [audio];
+  }
+}
+
+/** Socket.IO's `parser` option: the encoder above, and a decoder with the guard above. */
 export function guardedParser(inboundBytes: RateSpec) {
   class GuardedDecoder extends BaseDecoder {
     private readonly budget = new TokenBucket(inboundBytes, Date.now());
 
     override add(obj: unknown): void {
       if (!this.budget.takeN(byteLength(obj), Date.now())) throw new WireError();
+      // Audio as the client writes it skips JSON.parse of its array (raw-pcm.ts); not in the
+      // middle of a binary packet, where the stock decoder refuses text.
+      if (typeof obj === 'string' && !(this as unknown as { reconstructor: unknown }).reconstructor) {
+        const audio = decodeAudioFrame(obj);
+        if (audio) {
+          this.emitReserved('decoded', audio);
+          return;
+        }
+      }
       super.add(obj);
     }
   }

@@ -5,6 +5,7 @@
  * strings are bounded. The value that passes is what is stored and relayed, never the raw input.
  */
 import { z } from 'zod';
+import type { RawPcm } from './raw-pcm.ts';
 
 /** Optional field where `null` means absent (§5). */
 export const opt = <T extends z.ZodType>(schema: T) =>
@@ -130,6 +131,7 @@ export const iceSchema = z.looseObject({ targetUserId, candidate: jsonObject.nul
 export type SignalPayload = { targetUserId: string } & Record<string, unknown>;
 
 export interface AudioChunk {
-  audioData: number[];
+  /** Checked byte values; as the text they came in when the frame took the fast path (raw-pcm.ts). */
+  audioData: number[] | RawPcm;
   sampleRate: number;
 }

@@ -1,0 +1,119 @@
+/**
+ * Server-relay voice without parsing the audio (PROTOCOL §5.18, issue 4). A `voice:audio-chunk`
+ * carries 8192 bytes as a JSON array of numbers, about 28 KB of text, every ~256 ms per speaker.
+ * Parsing that array, checking it, and serialising it again for the room cost about 45 % of the
+ * server's CPU at 500 speakers (JSON.parse 22 %, JSON.stringify 18 %, Socket.IO's binary check 5 %),
+ * and the arrays fed the garbage collector.
+ *
+ * So the decoder recognises the frame as the client writes it (`JSON.stringify` output), checks the
+ * array's text in one pass (integers 0-255, nothing else), and keeps it as text: a `RawPcm`. Only
+ * the few other fields are parsed. The encoder writes that text back into the outgoing frame. The
+ * result is the frame the generic path would produce, byte for byte (test/unit/raw-pcm.test.ts).
+ * Anything else (spaces, other escapes, a second `audioData`, a bad byte) goes the generic way,
+ * which parses, checks and refuses as before.
+ */
+
+/** The text of a checked JSON array of byte values, e.g. `[0,255,3]`, and its length. */
+export class RawPcm {
+  constructor(
+    readonly json: string,
+    readonly length: number,
+  ) {}
+
+  /** Anywhere it is serialised as JSON (the Redis adapter's cross-instance messages), the array itself. */
+  toJSON(): number[] {
+    return JSON.parse(this.json) as number[];
+  }
+}
+
+const EVENT = 'voice:audio-chunk';
+/** Socket.IO's text encoding of an EVENT (type 2) on the main namespace, without an ack id. */
+const FRAME_HEAD = `2["${EVENT}",{`;
+const KEY = '"audioData":[';
+
+/**
+ * Counts the elements of the array body `s[start, end)` if it is a JSON list of integers 0-255
+ * written without spaces or leading zeros; -1 otherwise.
+ */
+export function countPcmBytes(s: string, start: number, end: number): number {
+  if (start >= end) return -1;
+  let count = 0;
+  let i = start;
+  for (;;) {
+    const c = s.charCodeAt(i);
+    if (c === 48) {
+      i++; // a 0 is never followed by another digit: the comma check below refuses "01"
+    } else if (c >= 49 && c <= 57) {
+      let v = c - 48;
+      i++;
+      for (let k = 0; k < 2 && i < end; k++) {
+        const d = s.charCodeAt(i);
+        if (d < 48 || d > 57) break;
+        v = v * 10 + (d - 48);
+        i++;
+      }
+      if (v > 255) return -1;
+    } else {
+      return -1;
+    }
+    count++;
+    if (i === end) return count;
+    if (s.charCodeAt(i) !== 44 /* , */) return -1;
+    i++;
+    if (i === end) return -1;
+  }
+}
+
+interface EventPacket {
+  type: number;
+  nsp: string;
+  data: unknown[];
+}
+
+/**
+ * The decoded packet of a `voice:audio-chunk` frame written as the client writes it, with its
+ * `audioData` as a RawPcm; undefined for any other frame (the generic decoder takes it).
+ */
+export function decodeAudioFrame(s: string): EventPacket | undefined {
+  if (!s.startsWith(FRAME_HEAD)) return undefined;
+  const key = s.indexOf(KEY, FRAME_HEAD.length - 1);
+  if (key < 0) return undefined;
+  const open = key + KEY.length - 1; // the array's `[`
+  const close = s.indexOf(']', open);
+  if (close < 0) return undefined;
+  const n = countPcmBytes(s, open + 1, close);
+  if (n < 0) return undefined;
+  // The rest, with the array replaced by 0: small, and JSON.parse checks it as a whole.
+  let data: unknown;
+  try {
+    data = JSON.parse(`${s.slice(1, open)}0${s.slice(close + 1)}`);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(data) || data.length !== 2 || data[0] !== EVENT) return undefined;
+  const payload: unknown = data[1];
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
+  const fields = payload as Record<string, unknown>;
+  // The 0 must be the payload's own `audioData`, not a nested one, nor overridden by a later key.
+  if (!Object.hasOwn(fields, 'audioData') || fields.audioData !== 0) return undefined;
+  fields.audioData = new RawPcm(s.slice(open, close + 1), n);
+  return { type: 2, nsp: '/', data };
+}
+
+/** Socket.IO's encoding of an EVENT packet whose payload's `audioData` is a RawPcm; undefined otherwise. */
+export function encodeAudioPacket(packet: { type: number; nsp?: string; id?: number; data?: unknown }): string | undefined {
+  if (packet.type !== 2 || !Array.isArray(packet.data) || packet.data.length !== 2 || packet.data[0] !== EVENT) return undefined;
+  const payload: unknown = packet.data[1];
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  const raw = (payload as { audioData?: unknown }).audioData;
+  if (!(raw instanceof RawPcm)) return undefined;
+  // The same keys in the same order, the array as 0; then the 0 is swapped for the array's text.
+  // Keys before `audioData` are JSON strings, in which a `"` is always escaped: the first
+  // `"audioData":0` is the key itself.
+  const json = JSON.stringify([EVENT, { ...payload, audioData: 0 }]);
+  const at = json.indexOf('"audioData":0') + '"audioData":'.length;
+  let head = '2';
+  if (packet.nsp && packet.nsp !== '/') head += `${packet.nsp},`;
+  if (packet.id !== undefined && packet.id !== null) head += String(packet.id);
+  return head + json.slice(0, at) + raw.json + json.slice(at + 1);
+}

@@ -1,0 +1,120 @@
+/**
+ * Relayed audio kept as text (PROTOCOL §5.18, issue 4): the fast decoder takes exactly the frames
+ * the client writes and nothing else, and the encoder's output is the stock encoder's, byte for byte.
+ */
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { describe, it } from 'node:test';
+import type * as SocketIoParser from 'socket.io-parser';
+import { guardedParser } from '../../src/wire/parser.ts';
+import { countPcmBytes, decodeAudioFrame, encodeAudioPacket, RawPcm } from '../../src/wire/raw-pcm.ts';
+
+const { Encoder: StockEncoder } = createRequire(import.meta.url)('socket.io-parser') as typeof SocketIoParser;
+const stock = new StockEncoder();
+const EVENT = 'voice:audio-chunk';
+
+/** What socket.io-client writes for an emit (Engine.IO's leading `4` already stripped). */
+const clientFrame = (payload: unknown) => stock.encode({ type: 2, nsp: '/', data: [EVENT, payload] })[0] as string;
+
+const bytes = (n: number) => Array.from({ length: n }, (_, i) => (i * 37) % 256);
+
+describe('countPcmBytes', () => {
+  const count = (body: string) => countPcmBytes(`[${body}]`, 1, body.length + 1);
+  it('counts integers 0-255 written as JSON.stringify writes them', () => {
+    assert.equal(count('0'), 1);
+    assert.equal(count('0,1,9,10,99,100,199,200,255'), 9);
+    assert.equal(count(bytes(8192).join(',')), 8192);
+  });
+  it('refuses anything else', () => {
+    for (const body of ['', '256', '1000', '01', '00', '-1', '1.5', '1e2', '1,', ',1', '1,,2', ' 1', '1 ,2', '"1"', 'null', 'true', '[1]']) {
+      assert.equal(count(body), -1, body);
+    }
+  });
+});
+
+describe('decodeAudioFrame', () => {
+  it('takes the client frame: the array as text, the other fields parsed, in any key order', () => {
+    const audioData = bytes(8192);
+    for (const payload of [
+      { roomId: 'ABC123', audioData, sampleRate: 16000 },
+      { audioData, roomId: 'ABC123' },
+      { sampleRate: 48000, audioData },
+      { roomId: 'with "quotes" and \\"audioData\\":[1,2] inside', audioData },
+    ]) {
+      const packet = decodeAudioFrame(clientFrame(payload));
+      assert.ok(packet, JSON.stringify(Object.keys(payload)));
+      assert.equal(packet.type, 2);
+      assert.equal(packet.nsp, '/');
+      assert.equal(packet.data[0], EVENT);
+      const got = packet.data[1] as Record<string, unknown>;
+      assert.ok(got.audioData instanceof RawPcm);
+      assert.equal(got.audioData.length, 8192);
+      assert.deepEqual(JSON.parse(got.audioData.json), audioData);
+      assert.deepEqual({ ...got, audioData: got.audioData.toJSON() }, payload);
+    }
+  });
+
+  it('leaves every other frame to the stock decoder', () => {
+    const ok = clientFrame({ roomId: 'r', audioData: [1, 2], sampleRate: 16000 });
+    const frames = [
+      ok.replace('[1,2]', '[1, 2]'), // spaces
+      ok.replace('[1,2]', '[1,256]'),
+      ok.replace('[1,2]', '[1,02]'),
+      ok.replace('[1,2]', '[]'),
+      ok.replace('[1,2]', '[1.5,2]'),
+      ok.replace('[1,2]', '[[1],2]'),
+      ok.replace('"audioData":[1,2]', '"audioData":[1,2],"audioData":[3,4]'), // a later key wins in JSON.parse
+      clientFrame({ roomId: 'r', nested: { audioData: [1, 2] } }),
+      clientFrame({ roomId: 'r', audioData: 'text' }),
+      `21${ok.slice(1)}`, // with an ack id
+      `2/admin,${ok.slice(1)}`, // another namespace
+      ok.replace(EVENT, 'chat:message'),
+      `${ok.slice(0, -1)},"extra"]`, // a third argument
+      ok.slice(0, -2), // cut short
+      '2["voice:audio-chunk",{"audioData":[1,2]}', // not JSON
+    ];
+    for (const frame of frames) assert.equal(decodeAudioFrame(frame), undefined, frame);
+  });
+});
+
+describe('encodeAudioPacket', () => {
+  it('writes what the stock encoder writes for the same array, byte for byte', () => {
+    const audioData = bytes(8192);
+    const raw = new RawPcm(JSON.stringify(audioData), audioData.length);
+    for (const extra of [{}, { id: 12 }, { nsp: '/other' }]) {
+      const mine = encodeAudioPacket({ type: 2, nsp: '/', ...extra, data: [EVENT, { userId: 'u"1', audioData: raw, sampleRate: 16000 }] });
+      const theirs = stock.encode({ type: 2, nsp: '/', ...extra, data: [EVENT, { userId: 'u"1', audioData, sampleRate: 16000 }] });
+      assert.deepEqual([mine], theirs);
+    }
+  });
+
+  it('leaves other packets to the stock encoder', () => {
+    const raw = new RawPcm('[1,2]', 2);
+    assert.equal(encodeAudioPacket({ type: 2, nsp: '/', data: [EVENT, { userId: 'u', audioData: [1, 2] }] }), undefined);
+    assert.equal(encodeAudioPacket({ type: 2, nsp: '/', data: ['chat:message', { audioData: raw }] }), undefined);
+    assert.equal(encodeAudioPacket({ type: 3, nsp: '/', data: [EVENT, { audioData: raw }] }), undefined);
+  });
+
+  it('serialised anywhere else (the Redis adapter), a RawPcm is its array', () => {
+    assert.equal(JSON.stringify({ a: new RawPcm('[1,2,255]', 3) }), '{"a":[1,2,255]}');
+  });
+});
+
+describe('guardedParser', () => {
+  const parser = guardedParser({ perSecond: 1e9, burst: 1e9 });
+
+  it('decodes a client audio frame to a RawPcm, and relays it as the same bytes', () => {
+    const decoder = new parser.Decoder();
+    const decoded: { data: unknown[] }[] = [];
+    decoder.on('decoded', (p) => void decoded.push(p as { data: unknown[] }));
+    const audioData = bytes(64);
+    decoder.add(clientFrame({ roomId: 'r', audioData, sampleRate: 16000 }));
+    decoder.add(clientFrame({ roomId: 'r', audioData: [1, 300] })); // stock path, stock result
+    assert.equal(decoded.length, 2);
+    const fast = decoded[0]!.data[1] as { audioData: RawPcm };
+    assert.ok(fast.audioData instanceof RawPcm);
+    assert.deepEqual(decoded[1]!.data[1], { roomId: 'r', audioData: [1, 300] });
+    const out = new parser.Encoder().encode({ type: 2, nsp: '/', data: [EVENT, { userId: 'u', audioData: fast.audioData, sampleRate: 16000 }] });
+    assert.deepEqual(out, stock.encode({ type: 2, nsp: '/', data: [EVENT, { userId: 'u', audioData, sampleRate: 16000 }] }));
+  });
+});
