@@ -95,7 +95,7 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
     allowRequest: connections.allowRequest,
     adapter: backend.adapter,
     // A byte budget per connection, spent before a frame is parsed (issue 5).
-    parser: guardedParser(config.rates.inboundBytes),
+    parser: guardedParser(config.rates.inboundBytes, config.limits.maxAudioChunkBytes),
     connectionStateRecovery: {
       maxDisconnectionDuration: config.timers.recoveryWindowMs,
       skipMiddlewares: true,

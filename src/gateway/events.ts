@@ -55,10 +55,8 @@ function parseAudio(maxBytes: number) {
   return (raw: unknown): Parsed<AudioChunk> => {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false };
     const { audioData, sampleRate } = raw as Record<string, unknown>;
-    // A RawPcm's bytes were checked by the decoder; its length is checked here like an array's.
-    if (audioData instanceof RawPcm) {
-      if (audioData.length > maxBytes || audioData.length % 2 !== 0) return { ok: false };
-    } else if (!isPcmBytes(audioData, maxBytes)) return { ok: false };
+    // A RawPcm was checked by the decoder, against the same MAX_AUDIO_CHUNK_BYTES.
+    if (!(audioData instanceof RawPcm) && !isPcmBytes(audioData, maxBytes)) return { ok: false };
     let rate = 16000;
     if (sampleRate !== undefined && sampleRate !== null) {
       if (typeof sampleRate !== 'number' || !Number.isInteger(sampleRate) || sampleRate < 3000 || sampleRate > 192000) {

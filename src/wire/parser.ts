@@ -44,7 +44,7 @@ class Encoder extends BaseEncoder {
 }
 
 /** Socket.IO's `parser` option: the encoder above, and a decoder with the guard above. */
-export function guardedParser(inboundBytes: RateSpec) {
+export function guardedParser(inboundBytes: RateSpec, maxAudioBytes: number) {
   class GuardedDecoder extends BaseDecoder {
     private readonly budget = new TokenBucket(inboundBytes, Date.now());
 
@@ -53,7 +53,7 @@ export function guardedParser(inboundBytes: RateSpec) {
       // Audio as the client writes it skips JSON.parse of its array (raw-pcm.ts); not in the
       // middle of a binary packet, where the stock decoder refuses text.
       if (typeof obj === 'string' && !(this as unknown as { reconstructor: unknown }).reconstructor) {
-        const audio = decodeAudioFrame(obj);
+        const audio = decodeAudioFrame(obj, maxAudioBytes);
         if (audio) {
           this.emitReserved('decoded', audio);
           return;

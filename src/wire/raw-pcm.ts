@@ -6,19 +6,17 @@
  * and the arrays fed the garbage collector.
  *
  * So the decoder recognises the frame as the client writes it (`JSON.stringify` output), checks the
- * array's text in one pass (integers 0-255, nothing else), and keeps it as text: a `RawPcm`. Only
+ * array's text in one pass (an even number of integers 0-255, at most MAX_AUDIO_CHUNK_BYTES of
+ * them, nothing else), and keeps it as text: a `RawPcm`. Only
  * the few other fields are parsed. The encoder writes that text back into the outgoing frame. The
  * result is the frame the generic path would produce, byte for byte (test/unit/raw-pcm.test.ts).
  * Anything else (spaces, other escapes, a second `audioData`, a bad byte) goes the generic way,
  * which parses, checks and refuses as before.
  */
 
-/** The text of a checked JSON array of byte values, e.g. `[0,255,3]`, and its length. */
+/** The text of a checked JSON array of byte values (even, non-empty, within the size cap), e.g. `[0,255]`. */
 export class RawPcm {
-  constructor(
-    readonly json: string,
-    readonly length: number,
-  ) {}
+  constructor(readonly json: string) {}
 
   /** Anywhere it is serialised as JSON (the Redis adapter's cross-instance messages), the array itself. */
   toJSON(): number[] {
@@ -30,38 +28,26 @@ const EVENT = 'voice:audio-chunk';
 /** Socket.IO's text encoding of an EVENT (type 2) on the main namespace, without an ack id. */
 const FRAME_HEAD = `2["${EVENT}",{`;
 const KEY = '"audioData":[';
+/** 0-255 as JSON.stringify writes it (no sign, no leading zero, no exponent). */
+const BYTE = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)';
+/**
+ * Pairs of byte values, then the closing `]`: an even, non-empty list (PCM16). Sticky, run from the
+ * first value; about five times faster than a character loop over the 28 KB (12 vs 65 µs).
+ */
+const PCM_PAIRS = new RegExp(`${BYTE},${BYTE}(?:,${BYTE},${BYTE})*\\]`, 'y');
 
 /**
- * Counts the elements of the array body `s[start, end)` if it is a JSON list of integers 0-255
- * written without spaces or leading zeros; -1 otherwise.
+ * True if `s[start, end)` (`s[end]` being `]`) is an even, non-empty list of byte values of at
+ * most `maxBytes` elements, written without spaces.
  */
-export function countPcmBytes(s: string, start: number, end: number): number {
-  if (start >= end) return -1;
-  let count = 0;
-  let i = start;
-  for (;;) {
-    const c = s.charCodeAt(i);
-    if (c === 48) {
-      i++; // a 0 is never followed by another digit: the comma check below refuses "01"
-    } else if (c >= 49 && c <= 57) {
-      let v = c - 48;
-      i++;
-      for (let k = 0; k < 2 && i < end; k++) {
-        const d = s.charCodeAt(i);
-        if (d < 48 || d > 57) break;
-        v = v * 10 + (d - 48);
-        i++;
-      }
-      if (v > 255) return -1;
-    } else {
-      return -1;
-    }
-    count++;
-    if (i === end) return count;
-    if (s.charCodeAt(i) !== 44 /* , */) return -1;
-    i++;
-    if (i === end) return -1;
-  }
+export function isPcmList(s: string, start: number, end: number, maxBytes: number): boolean {
+  PCM_PAIRS.lastIndex = start;
+  if (!PCM_PAIRS.test(s) || PCM_PAIRS.lastIndex !== end + 1) return false;
+  // A value takes at least two characters with its comma: count only a text long enough to be over.
+  if ((end - start + 1) / 2 <= maxBytes) return true;
+  let values = 1;
+  for (let i = start; i < end; i++) if (s.charCodeAt(i) === 44 /* , */) values++;
+  return values <= maxBytes;
 }
 
 interface EventPacket {
@@ -72,17 +58,17 @@ interface EventPacket {
 
 /**
  * The decoded packet of a `voice:audio-chunk` frame written as the client writes it, with its
- * `audioData` as a RawPcm; undefined for any other frame (the generic decoder takes it).
+ * `audioData` as a RawPcm; undefined for any other frame, and for an array that is not a valid
+ * chunk (the generic decoder takes them, and the handler refuses what is invalid).
  */
-export function decodeAudioFrame(s: string): EventPacket | undefined {
+export function decodeAudioFrame(s: string, maxBytes: number): EventPacket | undefined {
   if (!s.startsWith(FRAME_HEAD)) return undefined;
   const key = s.indexOf(KEY, FRAME_HEAD.length - 1);
   if (key < 0) return undefined;
   const open = key + KEY.length - 1; // the array's `[`
   const close = s.indexOf(']', open);
   if (close < 0) return undefined;
-  const n = countPcmBytes(s, open + 1, close);
-  if (n < 0) return undefined;
+  if (!isPcmList(s, open + 1, close, maxBytes)) return undefined;
   // The rest, with the array replaced by 0: small, and JSON.parse checks it as a whole.
   let data: unknown;
   try {
@@ -96,7 +82,7 @@ export function decodeAudioFrame(s: string): EventPacket | undefined {
   const fields = payload as Record<string, unknown>;
   // The 0 must be the payload's own `audioData`, not a nested one, nor overridden by a later key.
   if (!Object.hasOwn(fields, 'audioData') || fields.audioData !== 0) return undefined;
-  fields.audioData = new RawPcm(s.slice(open, close + 1), n);
+  fields.audioData = new RawPcm(s.slice(open, close + 1));
   return { type: 2, nsp: '/', data };
 }
 

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import type * as SocketIoParser from 'socket.io-parser';
 import { guardedParser } from '../../src/wire/parser.ts';
-import { countPcmBytes, decodeAudioFrame, encodeAudioPacket, RawPcm } from '../../src/wire/raw-pcm.ts';
+import { decodeAudioFrame, encodeAudioPacket, isPcmList, RawPcm } from '../../src/wire/raw-pcm.ts';
 
 const { Encoder: StockEncoder } = createRequire(import.meta.url)('socket.io-parser') as typeof SocketIoParser;
 const stock = new StockEncoder();
@@ -18,16 +18,24 @@ const clientFrame = (payload: unknown) => stock.encode({ type: 2, nsp: '/', data
 
 const bytes = (n: number) => Array.from({ length: n }, (_, i) => (i * 37) % 256);
 
-describe('countPcmBytes', () => {
-  const count = (body: string) => countPcmBytes(`[${body}]`, 1, body.length + 1);
-  it('counts integers 0-255 written as JSON.stringify writes them', () => {
-    assert.equal(count('0'), 1);
-    assert.equal(count('0,1,9,10,99,100,199,200,255'), 9);
-    assert.equal(count(bytes(8192).join(',')), 8192);
+describe('isPcmList', () => {
+  const ok = (body: string, max = 16384) => isPcmList(`[${body}]`, 1, body.length + 1, max);
+  it('takes an even, non-empty list of integers 0-255 written as JSON.stringify writes them', () => {
+    assert.equal(ok('0,0'), true);
+    assert.equal(ok('0,1,9,10,99,100,199,200,249,255'), true);
+    assert.equal(ok(bytes(8192).join(',')), true);
+    assert.equal(ok(bytes(16384).join(',')), true);
+  });
+  it('counts against the cap only where the text could hold more than it', () => {
+    assert.equal(ok(bytes(16386).join(',')), false);
+    assert.equal(ok(bytes(64).join(','), 64), true);
+    assert.equal(ok(bytes(66).join(','), 64), false);
+    assert.equal(ok(Array(66).fill(0).join(','), 64), false); // short values: 131 characters for 66
+    assert.equal(ok(Array(64).fill(0).join(','), 64), true);
   });
   it('refuses anything else', () => {
-    for (const body of ['', '256', '1000', '01', '00', '-1', '1.5', '1e2', '1,', ',1', '1,,2', ' 1', '1 ,2', '"1"', 'null', 'true', '[1]']) {
-      assert.equal(count(body), -1, body);
+    for (const body of ['', '1', '1,2,3', '256,1', '1000,1', '01,1', '00,1', '-1,1', '1.5,1', '1e2,1', '1,2,', ',1,2', '1,,2', ' 1,2', '1 ,2', '"1",2', 'null,1', 'true,1', '[1],2']) {
+      assert.equal(ok(body), false, body);
     }
   });
 });
@@ -41,14 +49,13 @@ describe('decodeAudioFrame', () => {
       { sampleRate: 48000, audioData },
       { roomId: 'with "quotes" and \\"audioData\\":[1,2] inside', audioData },
     ]) {
-      const packet = decodeAudioFrame(clientFrame(payload));
+      const packet = decodeAudioFrame(clientFrame(payload), 16384);
       assert.ok(packet, JSON.stringify(Object.keys(payload)));
       assert.equal(packet.type, 2);
       assert.equal(packet.nsp, '/');
       assert.equal(packet.data[0], EVENT);
       const got = packet.data[1] as Record<string, unknown>;
       assert.ok(got.audioData instanceof RawPcm);
-      assert.equal(got.audioData.length, 8192);
       assert.deepEqual(JSON.parse(got.audioData.json), audioData);
       assert.deepEqual({ ...got, audioData: got.audioData.toJSON() }, payload);
     }
@@ -61,6 +68,8 @@ describe('decodeAudioFrame', () => {
       ok.replace('[1,2]', '[1,256]'),
       ok.replace('[1,2]', '[1,02]'),
       ok.replace('[1,2]', '[]'),
+      ok.replace('[1,2]', '[1,2,3]'), // odd
+      clientFrame({ roomId: 'r', audioData: bytes(16386) }), // over the cap
       ok.replace('[1,2]', '[1.5,2]'),
       ok.replace('[1,2]', '[[1],2]'),
       ok.replace('"audioData":[1,2]', '"audioData":[1,2],"audioData":[3,4]'), // a later key wins in JSON.parse
@@ -73,14 +82,14 @@ describe('decodeAudioFrame', () => {
       ok.slice(0, -2), // cut short
       '2["voice:audio-chunk",{"audioData":[1,2]}', // not JSON
     ];
-    for (const frame of frames) assert.equal(decodeAudioFrame(frame), undefined, frame);
+    for (const frame of frames) assert.equal(decodeAudioFrame(frame, 16384), undefined, frame.slice(0, 120));
   });
 });
 
 describe('encodeAudioPacket', () => {
   it('writes what the stock encoder writes for the same array, byte for byte', () => {
     const audioData = bytes(8192);
-    const raw = new RawPcm(JSON.stringify(audioData), audioData.length);
+    const raw = new RawPcm(JSON.stringify(audioData));
     for (const extra of [{}, { id: 12 }, { nsp: '/other' }]) {
       const mine = encodeAudioPacket({ type: 2, nsp: '/', ...extra, data: [EVENT, { userId: 'u"1', audioData: raw, sampleRate: 16000 }] });
       const theirs = stock.encode({ type: 2, nsp: '/', ...extra, data: [EVENT, { userId: 'u"1', audioData, sampleRate: 16000 }] });
@@ -89,19 +98,19 @@ describe('encodeAudioPacket', () => {
   });
 
   it('leaves other packets to the stock encoder', () => {
-    const raw = new RawPcm('[1,2]', 2);
+    const raw = new RawPcm('[1,2]');
     assert.equal(encodeAudioPacket({ type: 2, nsp: '/', data: [EVENT, { userId: 'u', audioData: [1, 2] }] }), undefined);
     assert.equal(encodeAudioPacket({ type: 2, nsp: '/', data: ['chat:message', { audioData: raw }] }), undefined);
     assert.equal(encodeAudioPacket({ type: 3, nsp: '/', data: [EVENT, { audioData: raw }] }), undefined);
   });
 
   it('serialised anywhere else (the Redis adapter), a RawPcm is its array', () => {
-    assert.equal(JSON.stringify({ a: new RawPcm('[1,2,255]', 3) }), '{"a":[1,2,255]}');
+    assert.equal(JSON.stringify({ a: new RawPcm('[1,2,255]') }), '{"a":[1,2,255]}');
   });
 });
 
 describe('guardedParser', () => {
-  const parser = guardedParser({ perSecond: 1e9, burst: 1e9 });
+  const parser = guardedParser({ perSecond: 1e9, burst: 1e9 }, 16384);
 
   it('decodes a client audio frame to a RawPcm, and relays it as the same bytes', () => {
     const decoder = new parser.Decoder();

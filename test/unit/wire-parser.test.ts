@@ -10,7 +10,7 @@ const event = (payload: unknown) => `2${JSON.stringify(['play:update', payload])
 
 describe('guardedParser', () => {
   function decoder(perSecond: number, burst: number) {
-    const { Decoder } = guardedParser({ perSecond, burst });
+    const { Decoder } = guardedParser({ perSecond, burst }, 16384);
     const d = new Decoder();
     const got: unknown[] = [];
     d.on('decoded', (p: unknown) => got.push(p));
