@@ -16,11 +16,16 @@
 
 /** The text of a checked JSON array of byte values (even, non-empty, within the size cap), e.g. `[0,255]`. */
 export class RawPcm {
+  #parsed: number[] | undefined;
+
   constructor(readonly json: string) {}
 
-  /** Anywhere it is serialised as JSON (the Redis adapter's cross-instance messages), the array itself. */
+  /**
+   * Anywhere it is serialised as JSON, the array itself: the Redis adapter's cross-instance
+   * message (which calls it twice: its binary check, then JSON.stringify; parsed once).
+   */
   toJSON(): number[] {
-    return JSON.parse(this.json) as number[];
+    return (this.#parsed ??= JSON.parse(this.json) as number[]);
   }
 }
 
