@@ -3,6 +3,7 @@
  * connection lifecycle (disconnect is not a leave, recovery restores the member, §5.21).
  */
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import { isConnectedMember } from '../domain/outcome.ts';
@@ -181,11 +182,33 @@ export function attachGateway(
 function releaseRequest(socket: IoSocket): void {
   const req = socket.conn.request as IncomingMessage | null;
   if (req) {
-    // Engine.IO's WebSocket upgrade path keeps the request itself until the TCP socket closes (a
-    // `close` listener of its upgrade response): its header arrays are emptied instead.
+    // Should the request stay reachable some other way, at least its header arrays go.
     req.rawHeaders = [];
     req.headers = {};
   }
   (socket.conn as { request: unknown }).request = null;
   socket.handshake.headers = {};
+  dropUpgradeResponse(socket);
+  // A session that started on polling upgrades later, with a request of its own.
+  if (socket.conn.transport.name !== 'websocket') socket.conn.once('upgrade', () => dropUpgradeResponse(socket));
+}
+
+/** The `() => this.emit("close")` that Engine.IO's WebSocketResponse puts on the TCP socket. */
+const UPGRADE_RESPONSE_CLOSE = /^\(\)\s*=>\s*this\.emit\(["']close["']\)$/;
+
+/**
+ * Engine.IO's WebSocket upgrade wraps the upgrade request in a response object for HTTP middlewares
+ * (`engine.use`, which this server does not use) and forwards the TCP socket's `close` to it: that
+ * one listener kept the request, its state and the response alive until the connection closed
+ * (about 0.7 KB a socket, issue 4). It is removed once the connection is established. Should a
+ * later Engine.IO word it differently, nothing is removed and nothing else changes.
+ */
+function dropUpgradeResponse(socket: IoSocket): void {
+  const transport = (socket.conn as { transport?: { name?: string; socket?: { _socket?: Socket } } }).transport;
+  const tcp = transport?.name === 'websocket' ? transport.socket?._socket : undefined;
+  if (!tcp) return;
+  for (const l of tcp.rawListeners('close')) {
+    const inner = (l as { listener?: unknown }).listener;
+    if (typeof inner === 'function' && UPGRADE_RESPONSE_CLOSE.test(inner.toString())) tcp.removeListener('close', l as () => void);
+  }
 }
