@@ -8,6 +8,9 @@
  *
  * A refusal throws, which Socket.IO answers by closing the connection and reporting the error on
  * the socket (`socket.on('error')`): the gateway counts and logs it there.
+ *
+ * Relayed audio takes a shorter way through both halves: its 28 KB array is checked as text and
+ * written back as text, never parsed into 8192 numbers and serialised again (raw-pcm.ts, issue 4).
  */
 import { createRequire } from 'node:module';
 import type * as SocketIoParser from 'socket.io-parser';
