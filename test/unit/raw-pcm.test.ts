@@ -86,6 +86,51 @@ describe('decodeAudioFrame', () => {
   });
 });
 
+describe('decodeAudioFrame against the stock decoder, on mutated frames', () => {
+  it('whatever it takes, the stock decoder reads the same; what it leaves, goes the generic way', () => {
+    const { Decoder: StockDecoder } = createRequire(import.meta.url)('socket.io-parser') as typeof SocketIoParser;
+    const stockDecode = (frame: string): unknown => {
+      const d = new StockDecoder();
+      let out: unknown;
+      d.on('decoded', (p: unknown) => (out = p));
+      try {
+        d.add(frame);
+      } catch {
+        return undefined;
+      }
+      return out;
+    };
+    const alphabet = '0123456789,[]{}":-. aeilmnoprstuADRS\\';
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const base = clientFrame({ roomId: 'R1', audioData: [0, 1, 25, 255, 100, 9], sampleRate: 16000 });
+    let taken = 0;
+    for (let i = 0; i < 5000; i++) {
+      const chars = [...base];
+      for (let k = 0, edits = 1 + rand(3); k < edits; k++) {
+        const at = rand(chars.length);
+        const op = rand(3);
+        const c = alphabet[rand(alphabet.length)]!;
+        if (op === 0) chars[at] = c;
+        else if (op === 1) chars.splice(at, 0, c);
+        else chars.splice(at, 1);
+      }
+      const frame = chars.join('');
+      const fast = decodeAudioFrame(frame, 16384);
+      if (!fast) continue;
+      taken++;
+      const stock = stockDecode(frame) as { type: number; nsp: string; data: unknown[] } | undefined;
+      assert.ok(stock, `taken by the fast path, refused by the stock decoder: ${frame}`);
+      const payload = fast.data[1] as { audioData: RawPcm };
+      const materialised = { ...fast, data: [fast.data[0], { ...payload, audioData: payload.audioData.toJSON() }] };
+      assert.deepEqual(materialised, stock, frame);
+      const bytes = payload.audioData.toJSON();
+      assert.ok(bytes.length > 0 && bytes.length % 2 === 0 && bytes.every((b) => Number.isInteger(b) && b >= 0 && b <= 255), frame);
+    }
+    assert.ok(taken > 100, `${taken} mutated frames taken: the property was exercised`);
+  });
+});
+
 describe('encodeAudioPacket', () => {
   it('writes what the stock encoder writes for the same array, byte for byte', () => {
     const audioData = bytes(8192);
