@@ -200,7 +200,7 @@ const UPGRADE_RESPONSE_CLOSE = /^\(\)\s*=>\s*this\.emit\(["']close["']\)$/;
  * Engine.IO's WebSocket upgrade wraps the upgrade request in a response object for HTTP middlewares
  * (`engine.use`, which this server does not use) and forwards the TCP socket's `close` to it: that
  * one listener kept the request, its state and the response alive until the connection closed
- * (about 0.7 KB a socket, issue 4). It is removed once the connection is established. Should a
+ * (1.2 KB a socket, issue 4: heap at 4,000 sockets 74.9 -> 70.0 MB). It is removed once the connection is established. Should a
  * later Engine.IO word it differently, nothing is removed and nothing else changes.
  */
 function dropUpgradeResponse(socket: IoSocket): void {
