@@ -200,8 +200,9 @@ const UPGRADE_RESPONSE_CLOSE = /^\(\)\s*=>\s*this\.emit\(["']close["']\)$/;
  * Engine.IO's WebSocket upgrade wraps the upgrade request in a response object for HTTP middlewares
  * (`engine.use`, which this server does not use) and forwards the TCP socket's `close` to it: that
  * one listener kept the request, its state and the response alive until the connection closed
- * (1.2 KB a socket, issue 4: heap at 4,000 sockets 74.9 -> 70.0 MB). It is removed once the connection is established. Should a
- * later Engine.IO word it differently, nothing is removed and nothing else changes.
+ * (1.2 KB a socket, issue 4: heap at 4,000 sockets 74.9 -> 70.0 MB). It is removed once the
+ * connection is established. Should a later Engine.IO word it differently, nothing is removed and
+ * nothing else changes (test/integration/request-release.test.ts would then fail).
  */
 function dropUpgradeResponse(socket: IoSocket): void {
   const transport = (socket.conn as { transport?: { name?: string; socket?: { _socket?: Socket } } }).transport;
