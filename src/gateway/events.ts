@@ -55,8 +55,10 @@ function parseAudio(maxBytes: number) {
   return (raw: unknown): Parsed<AudioChunk> => {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false };
     const { audioData, sampleRate } = raw as Record<string, unknown>;
-    // A RawPcm was checked by the decoder, against the same MAX_AUDIO_CHUNK_BYTES.
-    if (!(audioData instanceof RawPcm) && !isPcmBytes(audioData, maxBytes)) return { ok: false };
+    // A RawPcm was checked by the decoder (raw-pcm.ts); only its cap is compared here.
+    if (audioData instanceof RawPcm) {
+      if (audioData.maxBytes > maxBytes) return { ok: false };
+    } else if (!isPcmBytes(audioData, maxBytes)) return { ok: false };
     let rate = 16000;
     if (sampleRate !== undefined && sampleRate !== null) {
       if (typeof sampleRate !== 'number' || !Number.isInteger(sampleRate) || sampleRate < 3000 || sampleRate > 192000) {

@@ -7,18 +7,22 @@
  *
  * So the decoder recognises the frame as the client writes it (`JSON.stringify` output), checks the
  * array's text in one pass (an even number of integers 0-255, at most MAX_AUDIO_CHUNK_BYTES of
- * them, nothing else), and keeps it as text: a `RawPcm`. Only
- * the few other fields are parsed. The encoder writes that text back into the outgoing frame. The
- * result is the frame the generic path would produce, byte for byte (test/unit/raw-pcm.test.ts).
+ * them, nothing else), and keeps it as text: a `RawPcm`. Only the few other fields are parsed. The
+ * encoder writes that text back into the outgoing frame. The result is the frame the generic path
+ * would produce, byte for byte (test/unit/raw-pcm.test.ts).
  * Anything else (spaces, other escapes, a second `audioData`, a bad byte) goes the generic way,
  * which parses, checks and refuses as before.
  */
 
-/** The text of a checked JSON array of byte values (even, non-empty, within the size cap), e.g. `[0,255]`. */
+/** The text of a checked JSON array of byte values (even, non-empty, at most `maxBytes` of them), e.g. `[0,255]`. */
 export class RawPcm {
   #parsed: number[] | undefined;
 
-  constructor(readonly json: string) {}
+  constructor(
+    readonly json: string,
+    /** The cap it was checked against, so that a handler with another cap can tell. */
+    readonly maxBytes: number,
+  ) {}
 
   /**
    * Anywhere it is serialised as JSON, the array itself: the Redis adapter's cross-instance
@@ -87,19 +91,24 @@ export function decodeAudioFrame(s: string, maxBytes: number): EventPacket | und
   const fields = payload as Record<string, unknown>;
   // The 0 must be the payload's own `audioData`, not a nested one, nor overridden by a later key.
   if (!Object.hasOwn(fields, 'audioData') || fields.audioData !== 0) return undefined;
-  fields.audioData = new RawPcm(s.slice(open, close + 1));
+  fields.audioData = new RawPcm(s.slice(open, close + 1), maxBytes);
   return { type: 2, nsp: '/', data };
 }
 
-/** Socket.IO's encoding of an EVENT packet whose payload's `audioData` is a RawPcm; undefined otherwise. */
+/**
+ * Socket.IO's encoding of an EVENT packet whose payload's `audioData` is a RawPcm and whose other
+ * values are scalars (the relayed `{ userId, audioData, sampleRate }`); undefined otherwise, and
+ * the stock encoder then serialises the RawPcm through its `toJSON`.
+ */
 export function encodeAudioPacket(packet: { type: number; nsp?: string; id?: number; data?: unknown }): string | undefined {
   if (packet.type !== 2 || !Array.isArray(packet.data) || packet.data.length !== 2 || packet.data[0] !== EVENT) return undefined;
   const payload: unknown = packet.data[1];
   if (typeof payload !== 'object' || payload === null) return undefined;
   const raw = (payload as { audioData?: unknown }).audioData;
   if (!(raw instanceof RawPcm)) return undefined;
+  for (const [k, v] of Object.entries(payload)) if (k !== 'audioData' && typeof v === 'object' && v !== null) return undefined;
   // The same keys in the same order, the array as 0; then the 0 is swapped for the array's text.
-  // Keys before `audioData` are JSON strings, in which a `"` is always escaped: the first
+  // Every other value is a scalar, and inside a JSON string a `"` is always escaped: the first
   // `"audioData":0` is the key itself.
   const json = JSON.stringify([EVENT, { ...payload, audioData: 0 }]);
   const at = json.indexOf('"audioData":0') + '"audioData":'.length;

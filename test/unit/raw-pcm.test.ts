@@ -6,6 +6,9 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import type * as SocketIoParser from 'socket.io-parser';
+import { loadConfig } from '../../src/config/config.ts';
+import { buildEventTable } from '../../src/gateway/events.ts';
+import type { RoomService } from '../../src/service/room-service.ts';
 import { guardedParser } from '../../src/wire/parser.ts';
 import { decodeAudioFrame, encodeAudioPacket, isPcmList, RawPcm } from '../../src/wire/raw-pcm.ts';
 
@@ -134,7 +137,7 @@ describe('decodeAudioFrame against the stock decoder, on mutated frames', () => 
 describe('encodeAudioPacket', () => {
   it('writes what the stock encoder writes for the same array, byte for byte', () => {
     const audioData = bytes(8192);
-    const raw = new RawPcm(JSON.stringify(audioData));
+    const raw = new RawPcm(JSON.stringify(audioData), 16384);
     for (const extra of [{}, { id: 12 }, { nsp: '/other' }]) {
       const mine = encodeAudioPacket({ type: 2, nsp: '/', ...extra, data: [EVENT, { userId: 'u"1', audioData: raw, sampleRate: 16000 }] });
       const theirs = stock.encode({ type: 2, nsp: '/', ...extra, data: [EVENT, { userId: 'u"1', audioData, sampleRate: 16000 }] });
@@ -142,15 +145,26 @@ describe('encodeAudioPacket', () => {
     }
   });
 
+  it('with an object beside the array (nothing the relay builds), the result is still the stock one', () => {
+    const audioData = bytes(16);
+    const raw = new RawPcm(JSON.stringify(audioData), 16384);
+    const payload = (a: unknown) => ({ meta: { audioData: 0, note: '"audioData":0' }, audioData: a, sampleRate: 16000 });
+    const parser = guardedParser({ perSecond: 1e9, burst: 1e9 }, 16384);
+    assert.deepEqual(
+      new parser.Encoder().encode({ type: 2, nsp: '/', data: [EVENT, payload(raw)] }),
+      stock.encode({ type: 2, nsp: '/', data: [EVENT, payload(audioData)] }),
+    );
+  });
+
   it('leaves other packets to the stock encoder', () => {
-    const raw = new RawPcm('[1,2]');
+    const raw = new RawPcm('[1,2]', 16384);
     assert.equal(encodeAudioPacket({ type: 2, nsp: '/', data: [EVENT, { userId: 'u', audioData: [1, 2] }] }), undefined);
     assert.equal(encodeAudioPacket({ type: 2, nsp: '/', data: ['chat:message', { audioData: raw }] }), undefined);
     assert.equal(encodeAudioPacket({ type: 3, nsp: '/', data: [EVENT, { audioData: raw }] }), undefined);
   });
 
   it('serialised anywhere else (the Redis adapter), a RawPcm is its array', () => {
-    assert.equal(JSON.stringify({ a: new RawPcm('[1,2,255]') }), '{"a":[1,2,255]}');
+    assert.equal(JSON.stringify({ a: new RawPcm('[1,2,255]', 16384) }), '{"a":[1,2,255]}');
   });
 });
 
@@ -170,5 +184,15 @@ describe('guardedParser', () => {
     assert.deepEqual(decoded[1]!.data[1], { roomId: 'r', audioData: [1, 300] });
     const out = new parser.Encoder().encode({ type: 2, nsp: '/', data: [EVENT, { userId: 'u', audioData: fast.audioData, sampleRate: 16000 }] });
     assert.deepEqual(out, stock.encode({ type: 2, nsp: '/', data: [EVENT, { userId: 'u', audioData, sampleRate: 16000 }] }));
+  });
+});
+
+describe('the voice:audio-chunk handler and a RawPcm', () => {
+  it('takes one checked against its own cap or a smaller one, not against a larger one', () => {
+    const config = loadConfig({ MAX_AUDIO_CHUNK_BYTES: '8192' });
+    const parse = buildEventTable({} as RoomService, config)['voice:audio-chunk']!.parse;
+    assert.equal(parse({ audioData: new RawPcm('[1,2]', 8192) }).ok, true);
+    assert.equal(parse({ audioData: new RawPcm('[1,2]', 4096) }).ok, true);
+    assert.equal(parse({ audioData: new RawPcm('[1,2]', 16384) }).ok, false);
   });
 });
