@@ -14,6 +14,7 @@ import { corsOptions } from './http/cors.ts';
 import { compileTrust } from './gateway/client-ip.ts';
 import { ConnectionGuard } from './gateway/connection-guard.ts';
 import { watchSlowReaders } from './gateway/write-guard.ts';
+import { preventNepotism } from './gateway/gc-nepotism.ts';
 import { Refusals } from './observability/refusals.ts';
 import { guardedParser } from './wire/parser.ts';
 import { createHttpApp } from './http/http-app.ts';
@@ -57,6 +58,7 @@ function memoryFigures() {
 export function createApp(config: Config, opts: AppOptions = {}): App {
   const clock = opts.clock ?? systemClock;
   const log = opts.logger ?? createLogger(config);
+  preventNepotism(log); // ws's and Engine.IO's per-message arrays (issue 4): once per process
   const backend = createBackend(config, log, clock, opts.store);
   const { store, registry } = backend;
   const startedAt = Date.now();
