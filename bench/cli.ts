@@ -28,6 +28,9 @@ Target:
   --redis-url URL       Redis for --instances > 1 (default redis://127.0.0.1:6379; a fresh REDIS_PREFIX per run)
   --port-base P         first port (default 3100; the baseline relay uses P + 20)
   --env KEY=VALUE       extra server environment, repeatable (e.g. --env PING_INTERVAL_MS=50000)
+  --heap-mb N           the server's V8 heap cap (node --max-old-space-size=N), as deployed on a
+                        512 MB box (fly.toml, README "Deployment"); 0: V8's own default, which
+                        on this 24 GB machine lets the heap grow far past 512 MB (default 384)
   --node-arg ARG        extra node option for each target process, repeatable
                         (e.g. --node-arg=--cpu-prof --node-arg=--cpu-prof-dir=prof)
                         BENCH_SERVER_LOG=PREFIX in the environment copies each target's stdout to
@@ -69,6 +72,7 @@ const parse = (args: string[]) =>
       'port-base': { type: 'string', default: '3100' },
       env: { type: 'string', multiple: true, default: [] },
       'node-arg': { type: 'string', multiple: true, default: [] },
+      'heap-mb': { type: 'string', default: '384' },
       baseline: { type: 'boolean', default: false },
       ramp: { type: 'boolean', default: false },
       'target-p99': { type: 'string', default: '50' },
@@ -132,6 +136,7 @@ export function parseCli(args: string[]) {
     rampFactor: num('ramp-factor', v['ramp-factor'], 1.01),
     rampSteps: Math.floor(num('ramp-steps', v['ramp-steps'], 1)),
     rampRefine: Math.floor(num('ramp-refine', v['ramp-refine'], 0)),
+    heapMb: Math.floor(num('heap-mb', v['heap-mb'], 0)),
   };
   const env = Object.fromEntries(
     v.env.map((kv) => {

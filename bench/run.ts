@@ -64,7 +64,7 @@ const held = (s: Summary) =>
 async function runTarget(kind: TargetKind, portBase: number): Promise<TargetRun> {
   if (kind === 'server') ensureBuilt(log);
   log(`starting ${kind}${kind === 'server' && opt.instances > 1 ? ` x${opt.instances} on Redis` : ''} on port ${portBase}...`);
-  const t = await startTarget({ kind, instances: opt.instances, portBase, key, rooms: opt.rooms, members: opt.members, redisUrl: opt.redisUrl, env, nodeArgs: opt.nodeArgs });
+  const t = await startTarget({ kind, instances: opt.instances, portBase, key, rooms: opt.rooms, members: opt.members, redisUrl: opt.redisUrl, env, nodeArgs: opt.nodeArgs, heapMb: opt.heapMb });
   const stopTarget = () => t.stop();
   running.add(stopTarget);
   try {
@@ -152,7 +152,7 @@ const rampJson = (r: TargetRun['ramp']) =>
 try {
   const main = await runTarget(target, opt.portBase);
   const base = opt.baseline && target === 'server' ? await runTarget('relay', opt.portBase + 20) : undefined;
-  const head = `watch-room bench: target ${target}${opt.instances > 1 ? ` x${opt.instances}` : ''}, ${opt.rooms} rooms x ${opt.members}, window ${opt.durationMs / 1000} s${opt.generatorNice ? `, generators at nice ${opt.generatorNice}` : ''}, ${JSON.stringify(machine())}`;
+  const head = `watch-room bench: target ${target}${opt.instances > 1 ? ` x${opt.instances}` : ''}, ${opt.rooms} rooms x ${opt.members}, window ${opt.durationMs / 1000} s, server heap cap ${opt.heapMb ? `${opt.heapMb} MB` : 'V8 default'}${opt.generatorNice ? `, generators at nice ${opt.generatorNice}` : ''}, ${JSON.stringify(machine())}`;
   process.stdout.write(`\n${head}\n${table(main.summary, base?.summary)}\n`);
   if (main.ramp) {
     const r = main.ramp;
@@ -165,6 +165,7 @@ try {
     const out = {
       ...main.summary,
       machine: machine(),
+      serverHeapCapMb: opt.heapMb || null,
       ...(main.ramp ? { ramp: rampJson(main.ramp) } : {}),
       ...(base
         ? {

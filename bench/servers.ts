@@ -32,6 +32,8 @@ export interface TargetOptions {
   env: Record<string, string>;
   /** Extra node options for each process (--cpu-prof, --heapsnapshot-signal=SIGUSR2...). */
   nodeArgs: string[];
+  /** The server's heap cap in MB (--max-old-space-size), 0 for V8's default; not the relay's. */
+  heapMb: number;
 }
 
 export interface LoopDelay {
@@ -112,7 +114,7 @@ export async function startTarget(o: TargetOptions): Promise<Target> {
     const port = o.portBase + i;
     const args = relay
       ? [...o.nodeArgs, '--import', 'tsx', ...LOOP_PROBE_ARGS, 'bench/relay.ts', '--port', String(port), ...(o.kind === 'relay-lossy' ? ['--lossy'] : [])]
-      : [...o.nodeArgs, ...LOOP_PROBE_ARGS, 'dist/main.js'];
+      : [...(o.heapMb > 0 ? [`--max-old-space-size=${o.heapMb}`] : []), ...o.nodeArgs, ...LOOP_PROBE_ARGS, 'dist/main.js'];
     const env = relay ? { ...process.env, BENCH_KEY: o.key } : serverEnv(o, port, i, prefix);
     // The IPC channel serves the loop probe (loop-probe.ts), preloaded into both kinds alike.
     const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });

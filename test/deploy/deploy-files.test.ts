@@ -51,8 +51,13 @@ const ENV_NAMES = new Set(
     .filter((n): n is string => n !== undefined),
 );
 
+/** Node's own variables, read by Node rather than by the server's config. */
+const NODE_ENV_NAMES = new Set(['NODE_OPTIONS']);
+
 function assertKnownEnv(names: Iterable<string>, where: string): void {
-  for (const n of names) assert.ok(ENV_NAMES.has(n), `${where} sets ${n}, which .env.example does not name`);
+  for (const n of names) {
+    assert.ok(ENV_NAMES.has(n) || NODE_ENV_NAMES.has(n), `${where} sets ${n}, which .env.example does not name`);
+  }
 }
 
 // --- the tests -------------------------------------------------------------------------------------------
@@ -329,6 +334,11 @@ describe('fly.toml and railway.json', () => {
     assert.ok((conc.soft_limit as number) > 0 && (conc.soft_limit as number) < (conc.hard_limit as number));
     assert.ok(seconds(fly.kill_timeout) > SHUTDOWN_S);
     assert.ok(['SIGTERM', 'SIGINT'].includes(fly.kill_signal as string));
+    // The heap cap fits the VM, with room left for what is not heap (issue 4).
+    const heapMb = Number(/--max-old-space-size=(\d+)/.exec(env.NODE_OPTIONS ?? '')?.[1]);
+    const vm = (fly.vm as Toml[])[0]!;
+    const vmMb = Number(/^(\d+)mb$/.exec(vm.memory as string)?.[1]);
+    assert.ok(heapMb > 0 && vmMb > 0 && heapMb <= vmMb * 0.8, `heap cap ${heapMb} MB on a ${vmMb} MB VM`);
   });
 
   it('railway.json: the Dockerfile, a /health check, restart on failure, time to stop', async () => {
