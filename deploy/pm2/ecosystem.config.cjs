@@ -40,6 +40,10 @@ const app = (n, port) => ({
   exec_mode: 'fork',
   instances: 1,
   kill_timeout: 15000,
+  // V8 collects before PM2's restart threshold is near: left to itself, on a large VPS it lets the
+  // heap grow far past what the server needs (README "Deploy", *Memory*). Keep the two in step:
+  // the heap cap about three quarters of max_memory_restart.
+  node_args: ['--max-old-space-size=768'],
   max_memory_restart: '1G',
   env: { ...shared, PORT: String(port), INSTANCE_ID: `watch-room-${n}` },
 });

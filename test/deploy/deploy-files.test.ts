@@ -359,7 +359,17 @@ describe('deploy/pm2 and deploy/systemd', () => {
   it('PM2: fork mode, one port per process (the ports of the nginx upstream), dist/main.js, time to stop', () => {
     const require = createRequire(import.meta.url);
     const eco = require(join(ROOT, 'deploy/pm2/ecosystem.config.cjs')) as {
-      apps: { name: string; cwd: string; script: string; exec_mode?: string; instances?: number; kill_timeout: number; env: Record<string, string> }[];
+      apps: {
+        name: string;
+        cwd: string;
+        script: string;
+        exec_mode?: string;
+        instances?: number;
+        kill_timeout: number;
+        node_args?: string[];
+        max_memory_restart?: string;
+        env: Record<string, string>;
+      }[];
     };
     assert.ok(eco.apps.length >= 1);
     for (const app of eco.apps) {
@@ -370,6 +380,12 @@ describe('deploy/pm2 and deploy/systemd', () => {
       assert.ok(!('AUTH_KEY' in app.env), 'the key stays out of the file');
       assert.equal(app.env.NODE_ENV, 'production');
       assert.ok(app.kill_timeout / 1000 > SHUTDOWN_S, `${app.name}: kill_timeout must exceed SHUTDOWN_TIMEOUT_MS (PM2's default is 1.6 s)`);
+      // A memory restart loses the rooms of a memory store: V8 must collect well before it (issue 4).
+      if (app.max_memory_restart) {
+        const restartMb = Number(/^(\d+)G$/.exec(app.max_memory_restart)?.[1]) * 1024 || Number(/^(\d+)M$/.exec(app.max_memory_restart)?.[1]);
+        const heapMb = Number(/^--max-old-space-size=(\d+)$/.exec(app.node_args?.find((a) => a.startsWith('--max-old-space-size=')) ?? '')?.[1]);
+        assert.ok(heapMb > 0 && heapMb <= restartMb * 0.8, `${app.name}: heap cap ${heapMb} MB under max_memory_restart ${app.max_memory_restart}`);
+      }
     }
     const ports = eco.apps.map((a) => Number(a.env.PORT));
     const upstream = [...read('deploy/nginx/watch-room.conf').matchAll(/^\s*server\s+127\.0\.0\.1:(\d+)/gm)].map((m) => Number(m[1]));
