@@ -21,10 +21,9 @@
  *
  * Emptying the thrown-away array once the library is done with it drops those pointers; putting it
  * back in place of the fresh one (when nothing was queued in that yet) means no array per message
- * is promoted either. Both
- * libraries use the old array synchronously (ws decodes it before `dataMessage` returns; Engine.IO's
- * WebSocket transport encodes and writes every packet before `send` returns), so nothing reads it
- * afterwards. Not touched: ws's `binaryType: 'fragments'` (the array itself is the message) and
+ * is promoted either. Both libraries use the old array synchronously (ws decodes it before
+ * `dataMessage` returns; Engine.IO's WebSocket transport encodes and writes every packet before
+ * `send` returns), so nothing reads it afterwards. Not touched: ws's `binaryType: 'fragments'` (the array itself is the message) and
  * Engine.IO's polling transport (it may hold the packets until the next poll).
  *
  * These are library internals: where a method is missing the patch is skipped and said once, and
