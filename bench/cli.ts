@@ -29,7 +29,7 @@ Target:
   --port-base P         first port (default 3100; the baseline relay uses P + 20)
   --env KEY=VALUE       extra server environment, repeatable (e.g. --env PING_INTERVAL_MS=50000)
   --heap-mb N           the server's V8 heap cap (node --max-old-space-size=N), as deployed on a
-                        512 MB box (fly.toml, README "Deployment"); 0: V8's own default, which
+                        512 MB box (fly.toml, README "Deploy"); 0: V8's own default, which
                         on this 24 GB machine lets the heap grow far past 512 MB (default 384)
   --node-arg ARG        extra node option for each target process, repeatable
                         (e.g. --node-arg=--cpu-prof --node-arg=--cpu-prof-dir=prof)
