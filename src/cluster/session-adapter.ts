@@ -12,12 +12,19 @@
  *   the broadcast's own Sets and flags (three objects and two Set tables a packet, for 60 s);
  * - local broadcasts (`io.local`: heartbeat pongs, one-to-one signals to a socket of this process)
  *   are not kept at all, as the cluster adapter does not publish them: with recovery on, even
- *   `socket.emit` is a broadcast, and every pong (one per socket per 5 s) used to be kept 60 s.
+ *   `socket.emit` is a broadcast, and every pong (one per socket per 5 s) used to be kept 60 s;
+ * - the one pong each new socket gets as a broadcast (gateway.ts: it gives the client an offset to
+ *   recover from) is kept as a tombstone at once: its id is the anchor, replaying a pong is useless,
+ *   and keeping it whole held a packet, its payload and a `{ rooms, except }` per socket for 60 s;
+ * - a kept packet's data array is copied to its exact size: Socket.IO appends the offset to the
+ *   array the event was built in, which grows it to 17 slots (136 bytes more per kept packet).
  */
 import { Adapter, SessionAwareAdapter } from 'socket.io-adapter';
 
 const PRUNE_EVERY_MS = 5_000;
 const SUPERSEDED = new Set(['play:update', 'music:update']);
+/** Sent as a broadcast only to give a new socket a recovery offset (gateway.ts): kept as an id. */
+const ANCHORS = new Set(['heartbeat:pong']);
 
 interface StoredPacket {
   id: string;
@@ -65,8 +72,15 @@ export class PromptPruneSessionAdapter extends SessionAwareAdapter {
     const { packets } = this as unknown as Internals;
     const stored = packets[packets.length - 1];
     if (!stored || stored.data !== packet.data) return; // not stored (volatile, with an ack)
-    stored.opts = this.share(stored);
     const event = packet.data?.[0];
+    if (typeof event === 'string' && ANCHORS.has(event)) {
+      stored.data = TOMBSTONE_DATA;
+      stored.opts = TOMBSTONE_OPTS;
+      return;
+    }
+    // Sent by now (the in-memory adapter encodes and writes synchronously): the copy is what stays.
+    stored.data = stored.data.slice();
+    stored.opts = this.share(stored);
     if (typeof event !== 'string' || !SUPERSEDED.has(event)) return;
     const key = `${event}\u0000${[...opts.rooms].join('\u0000')}`;
     const previous = this.latest.get(key);

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { closeAll, ownerAndMember, waitFor } from '../helpers/client.ts';
+import { closeAll, connect, ownerAndMember, waitFor } from '../helpers/client.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 describe('the recovery buffer keeps room events, not pongs or signals', () => {
@@ -16,8 +16,25 @@ describe('the recovery buffer keeps room events, not pongs or signals', () => {
   after(() => srv.close());
   afterEach(closeAll);
 
+  interface Kept {
+    id: string;
+    data: unknown[];
+    opts: { rooms: Set<string> };
+  }
   /** The in-memory adapter's buffer (socket.io-adapter keeps it in a plain field). */
-  const kept = () => (srv.app.io.of('/').adapter as unknown as { packets: unknown[] }).packets.length;
+  const buffer = () => (srv.app.io.of('/').adapter as unknown as { packets: Kept[]; sharedOpts: Map<string, unknown> });
+  const kept = () => buffer().packets.length;
+
+  it("a new socket's anchor pong is kept as an id only: no payload, no per-socket room sets", async () => {
+    const before = kept();
+    const socket = await connect(srv.url); // the server sent the anchor before the client saw its connect
+    const added = buffer().packets.slice(before);
+    assert.equal(added.length, 1, 'one packet: the anchor');
+    const [anchor] = added;
+    assert.deepEqual(anchor!.data, [], 'its payload is not kept');
+    assert.ok(![...anchor!.opts.rooms].includes(socket.id!), 'it is replayed to nobody');
+    assert.ok(![...buffer().sharedOpts.keys()].some((k) => k.startsWith(socket.id!)), 'no room sets are kept for the socket');
+  });
 
   it('heartbeats and offers add nothing; one chat message adds one packet', async () => {
     const { owner, member } = await ownerAndMember(srv.url);
