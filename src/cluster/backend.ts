@@ -17,6 +17,7 @@ import type { RoomStore } from '../store/room-store.ts';
 import { LocalRegistry, RedisRegistry, type InstanceRegistry } from './instance-registry.ts';
 import { RedisSharedLimiter } from './redis-rate-limit.ts';
 import { PromptPruneSessionAdapter } from './session-adapter.ts';
+import { spaceStreamReads } from './stream-reads.ts';
 
 export interface Backend {
   store: RoomStore;
@@ -74,6 +75,7 @@ export function redisBackend(config: Config, url: string, log: Logger): Backend 
   };
   const storeClient = new Redis(url, { ...common, connectionName: `wrs-${config.instanceId}-store` });
   const adapterClient = new Redis(url, { connectionName: `wrs-${config.instanceId}-adapter` });
+  spaceStreamReads(adapterClient, config.redis.streamReadDelayMs);
   let lastError = '';
   for (const [name, client] of [
     ['store', storeClient],

@@ -43,6 +43,7 @@ export const envSchema = z.object({
   REDIS_URL: optionalString,
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only').default('wrs:'),
   REDIS_STREAM_MAXLEN: int(10_000, 100),
+  REDIS_STREAM_READ_DELAY_MS: int(5, 0, 1000),
   INSTANCE_HEARTBEAT_MS: int(5_000, 100),
   INSTANCE_TTL_MS: int(15_000, 300),
 
@@ -129,6 +130,8 @@ export interface Config {
     url: string | undefined;
     prefix: string;
     streamMaxLen: number;
+    /** Stream reads are spaced by at most this (0: read again at once): more entries per XREAD. */
+    streamReadDelayMs: number;
   };
   cluster: {
     /** How often an instance says it is alive. */
@@ -271,7 +274,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     auth: { keys, generated, statsKeys },
     log: { level: e.LOG_LEVEL },
-    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, streamMaxLen: e.REDIS_STREAM_MAXLEN },
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, streamMaxLen: e.REDIS_STREAM_MAXLEN, streamReadDelayMs: e.REDIS_STREAM_READ_DELAY_MS },
     cluster: { heartbeatMs: e.INSTANCE_HEARTBEAT_MS, ttlMs: e.INSTANCE_TTL_MS },
     rooms: {
       defaultPlaybackControl: e.PLAYBACK_CONTROL,
