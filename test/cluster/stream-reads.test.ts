@@ -44,7 +44,7 @@ redisDescribe('spaced stream reads', () => {
     };
     const writer = client();
     const read = async (from: string) => {
-      const reply = (await reader.xread('COUNT', 100, 'BLOCK', 5000, 'STREAMS', stream, from)) as Reply;
+      const reply = (await reader.xread('COUNT', 100, 'BLOCK', 5000, 'STREAMS', stream, from));
       return (reply?.[0]?.[1] ?? []).map(([id, fields]) => [id, fields[1]!] as const);
     };
     await writer.xadd(stream, '*', 'n', '0');
