@@ -13,7 +13,6 @@ import { dropPrefix, freshPrefix, REDIS_URL, redisDescribe } from '../helpers/re
 
 const prefix = freshPrefix('stream-reads');
 
-type Reply = [string, [string, string[]][]][] | null;
 
 redisDescribe('spaced stream reads', () => {
   const clients: Redis[] = [];
