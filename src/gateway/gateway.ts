@@ -8,16 +8,17 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import { isConnectedMember } from '../domain/outcome.ts';
 import type { Clock, Effect, RoomRecord } from '../domain/types.ts';
-import type { Actor, RoomService } from '../service/room-service.ts';
+import type { RoomService } from '../service/room-service.ts';
 import { authMiddleware } from './auth.ts';
 import { clientIp, compileTrust } from './client-ip.ts';
+import { actorOf, Connection, type ConnectionShared } from './connection.ts';
 import { applyEffects } from './effects.ts';
 import { buildEventTable } from './events.ts';
-import { handleEvent, type HandlerDeps } from './handler.ts';
-import type { CutReason, Refusals } from '../observability/refusals.ts';
+import { handleEvent } from './handler.ts';
+import type { Refusals } from '../observability/refusals.ts';
 import { WireError } from '../wire/parser.ts';
-import { SocketRateLimiter, TokenBucket, type SharedRateLimiter } from './rate-limit.ts';
-import { SerialQueue } from './serial-queue.ts';
+import type { SharedRateLimiter } from './rate-limit.ts';
+import type { SerialQueue } from './serial-queue.ts';
 import type { IoServer, IoSocket } from './types.ts';
 
 export interface Gateway {
@@ -58,14 +59,15 @@ export function attachGateway(
 
   io.use(authMiddleware(config.auth.keys, log, guards.refusals));
 
-  const actorOf = (socket: IoSocket): Actor => ({
-    socketId: socket.id,
-    ip: socket.data.ip,
-    roomId: socket.data.roomId,
-    helperRoomId: socket.data.helperRoomId,
-    ownerToken: socket.data.ownerToken,
-    userName: socket.data.userName,
-  });
+  const shared: ConnectionShared = {
+    config,
+    clock,
+    log,
+    refusals: guards.refusals,
+    ban: (ip) => guards.ban(ip),
+    roomPerIp: guards.roomPerIp,
+    apply,
+  };
 
   /** §5.21: make a connected socket a member of its room again (recovery, reconciliation). */
   function restore(socket: IoSocket, queue: SerialQueue): void {
@@ -81,47 +83,19 @@ export function attachGateway(
   io.on('connection', (socket: IoSocket) => {
     if (!socket.recovered) socket.data = { ip: clientIp(socket.request, trust) };
     releaseRequest(socket);
-    const queue = new SerialQueue();
+    const conn = new Connection(socket, shared);
+    const { queue } = conn;
     queues.set(socket.id, queue);
-    const actor = () => actorOf(socket);
-    // Refused events a socket may pile up: a real client never gets near (issue 5).
-    const flood = new TokenBucket(config.rates.floodCut, clock.now());
-    /** Counts the cut and locks the IP out a while (FLOOD_BAN_MS): an abuser would reconnect at once. */
-    const cutAbuser = (reason: CutReason, detail?: Record<string, unknown>) => {
-      guards.refusals.cut(reason, { ip: socket.data.ip, socketId: socket.id }, detail);
-      guards.ban(socket.data.ip);
-    };
-    const deps: HandlerDeps = {
-      limiter: new SocketRateLimiter(config.rates, clock),
-      roomPerIp: () =>
-        guards.roomPerIp.take(socket.data.ip).catch(() => true), // Redis away: the per-socket limit still holds
-      refuse(kind, event) {
-        guards.refusals.refuse(kind, { ip: socket.data.ip, socketId: socket.id }, { event });
-        if (flood.take(clock.now()) || !socket.connected) return;
-        cutAbuser('flood');
-        // A Socket.IO disconnect: final for the client (§1.7), which is the point for an abuser.
-        socket.disconnect(true);
-      },
-      queue,
-      maxPending: config.limits.maxPendingEvents,
-      log,
-      actor,
-      commit(result) {
-        if (result.ownerToken !== undefined) socket.data.ownerToken = result.ownerToken;
-        if (result.userName !== undefined) socket.data.userName = result.userName;
-        apply(result.effects);
-      },
-    };
     socket.onAny((event: string, ...args: unknown[]) => {
       const spec = table.get(event); // a Map: an event named "constructor" finds nothing
-      if (spec) handleEvent(socket, event, spec, deps, args);
-      else deps.refuse('unknown_event', String(event).slice(0, 64));
+      if (spec) handleEvent(socket, event, spec, conn, args);
+      else conn.refuse('unknown_event', String(event).slice(0, 64));
     });
 
     // A frame the guarded parser refused, or one it could not decode: Socket.IO has already
     // closed the connection (wire/parser.ts); count it, and lock out an abuser's IP for a while.
     socket.on('error', (err: Error) => {
-      if (err instanceof WireError) cutAbuser(err.violation);
+      if (err instanceof WireError) conn.cut(err.violation);
       else guards.refusals.cut('malformed', { ip: socket.data.ip, socketId: socket.id }, { error: err.message.slice(0, 100) });
     });
 
@@ -140,7 +114,7 @@ export function attachGateway(
       if (shuttingDown) return;
       queue.push(async () => {
         try {
-          apply(await service.disconnect(actor()));
+          apply(await service.disconnect(actorOf(socket)));
         } catch (err) {
           log.error({ err, socketId: socket.id }, 'disconnect handling failed');
         } finally {
