@@ -104,6 +104,7 @@ export function attachGateway(
       // Connection state recovery can only restore a client that has received at least one
       // broadcast (that is what gives it an offset). One pong sent as a broadcast to the socket's
       // own room gives every client one at once, so a drop before its first room event recovers too.
+      // The adapter keeps it as that offset only, never to replay (session-adapter.ts, ANCHORS).
       io.to(socket.id).emit('heartbeat:pong', { timestamp: Date.now() });
     }
 

@@ -23,8 +23,9 @@
  * back in place of the fresh one (when nothing was queued in that yet) means no array per message
  * is promoted either. Both libraries use the old array synchronously (ws decodes it before
  * `dataMessage` returns; Engine.IO's WebSocket transport encodes and writes every packet before
- * `send` returns), so nothing reads it afterwards. Not touched: ws's `binaryType: 'fragments'` (the array itself is the message) and
- * Engine.IO's polling transport (it may hold the packets until the next poll).
+ * `send` returns), so nothing reads it afterwards. Not touched: ws's `binaryType: 'fragments'`
+ * (the array itself is the message) and Engine.IO's polling transport (it may hold the packets
+ * until the next poll).
  *
  * These are library internals: where a method is missing the patch is skipped and said once, and
  * `test/integration/gc-nepotism.test.ts` fails, rather than the server.

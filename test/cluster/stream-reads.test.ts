@@ -66,7 +66,7 @@ redisDescribe('spaced stream reads', () => {
     assert.equal(sent, 2, 'the three entries came in one XREAD');
   });
 
-  it('with the spacing off (0) each XREAD is issued at once and answers with what is there', async () => {
+  it('control, spacing off (0): the same reads lose and reorder nothing, and take more XREADs', async () => {
     const { replies, sent } = await readOn(0, `${prefix}unspaced`);
     assert.deepEqual(replies.flat(), ['0', '1', '2', '3']);
     assert.ok(sent >= 3, `${sent} XREADs: the first new entry came alone`);
