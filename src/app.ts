@@ -112,7 +112,7 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
   });
   connections.track(io);
   connections.watchAccepts(httpServer);
-  const stopSlowReaderWatch = watchSlowReaders(io, config.abuse.maxBufferedBytes, refusals);
+  const stopSlowReaderWatch = watchSlowReaders(io, config.abuse.maxBufferedBytes, refusals, log);
   const sweeper = new Sweeper(store, config, clock, (e) => gateway.apply(e), log, {
     // §5.21: a member whose socket exists nowhere any more (its instance died, or its disconnect
     // could not be written) is handled as disconnected. Another instance's members are judged

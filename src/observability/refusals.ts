@@ -31,13 +31,15 @@ export const REFUSAL_KINDS = [
   'connect_rate',
   /** A handshake from an IP whose socket was cut as abusive, during `FLOOD_BAN_MS`. */
   'banned',
+  /** Volatile traffic (relayed audio) dropped toward a socket behind in its reading (write-guard.ts). */
+  'slow_reader',
 ] as const;
 export type RefusalKind = (typeof REFUSAL_KINDS)[number];
 
 export const CUT_REASONS = [
   /** Refused events piled up beyond `FLOOD_CUT`: sustained abuse far beyond any real client. */
   'flood',
-  /** More than `MAX_BUFFERED_BYTES` waited for a socket that stopped reading. */
+  /** More than `MAX_BUFFERED_BYTES` sent toward a socket and not confirmed read (write-guard.ts). */
   'slow_reader',
   /** Frames past the connection's `RATE_INBOUND_BYTES` budget (cut before parsing). */
   'inbound_bytes',
