@@ -14,6 +14,7 @@ import { MemorySharedLimiter, type SharedRateLimiter } from '../gateway/rate-lim
 import type { IdSource } from '../security/random.ts';
 import { hashPassword, hashToken, tokenMatches, verifyPassword } from '../security/secrets.ts';
 import type { ChangeFn, RoomStore } from '../store/room-store.ts';
+import { CreatesInFlight, type InFlight } from './creates-in-flight.ts';
 import type { RoomCreatePayload, RoomJoinPayload, HelperRegisterPayload } from '../wire/schemas.ts';
 
 /** What the gateway knows about the socket a command comes from. */
@@ -38,6 +39,7 @@ const MAX_ID_TRIES = 8;
 export class RoomService {
   private readonly guessesPerRoomIp: SharedRateLimiter;
   private readonly guessesPerIp: SharedRateLimiter;
+  private readonly creating = new CreatesInFlight();
 
   constructor(
     readonly store: RoomStore,
@@ -53,10 +55,25 @@ export class RoomService {
 
   /** §5.1: caps first, then the new room; a socket already in a room leaves it (§5.3 rules). */
   async create(actor: Actor, p: RoomCreatePayload): Promise<ServiceResult> {
+    const flight = this.creating.begin(actor.ip);
+    try {
+      return await this.createRoom(actor, p, flight);
+    } finally {
+      flight.done();
+    }
+  }
+
+  /** `flight` is done as soon as the insert has answered: the room is then counted by the store. */
+  private async createRoom(actor: Actor, p: RoomCreatePayload, flight: InFlight): Promise<ServiceResult> {
     const { rooms } = this.config;
-    // Checked early to spare the password hash, and again atomically by the insert.
-    if ((await this.store.count()) >= rooms.maxRooms) return fail('too_many_rooms');
-    if ((await this.store.countByCreatorIp(actor.ip)) >= rooms.maxRoomsPerIp) return fail('too_many_rooms');
+    // Checked early, counting the creates on their way ahead of this one, to spare the password
+    // hash; and again atomically by the insert. Each store count is read before the in-flight
+    // figure, and a create stops being in flight as soon as its insert answers: one that lands in
+    // between is counted once or not at all (the insert then decides), never twice.
+    const stored = await this.store.count();
+    if (stored + flight.ahead() >= rooms.maxRooms) return fail('too_many_rooms');
+    const storedFromIp = await this.store.countByCreatorIp(actor.ip);
+    if (storedFromIp + flight.aheadFromIp() >= rooms.maxRoomsPerIp) return fail('too_many_rooms');
     const caps = { maxRooms: rooms.maxRooms, maxPerIp: rooms.maxRoomsPerIp };
 
     const passwordHash = p.password ? await hashPassword(p.password) : null;
@@ -81,6 +98,7 @@ export class RoomService {
         now,
       );
       const inserted = await this.store.insert(room, caps);
+      if (inserted !== 'id_taken') flight.done();
       if (inserted === 'id_taken') continue; // id collision (§6): draw again
       if (inserted === 'too_many_rooms') return fail('too_many_rooms');
       this.log.info({ roomId: room.id, socketId: actor.socketId, roomType: room.roomType }, 'room created');

@@ -79,6 +79,27 @@ describe('room caps (§3, §10.5)', () => {
     });
   });
 
+  describe('MAX_ROOMS_PER_IP=2, creates at once (issue 5)', () => {
+    const boot = withServer({ MAX_ROOMS_PER_IP: '2' });
+
+    it('ten password creates at once from one address: two rooms, and the eight refusals come before any hash is spent on them', async () => {
+      const srv = await boot();
+      const sockets = await Promise.all(Array.from({ length: 10 }, () => connect(srv.url)));
+      const order: string[] = [];
+      const acks = await Promise.all(
+        sockets.map(async (s, i) => {
+          const ack = await emitAck<{ success: boolean; code?: string }>(s, 'room:create', { ...newRoom(`burst ${i}`), password: `pw-${i}` });
+          order.push(ack.success ? 'created' : (ack.code ?? 'failed'));
+          return ack;
+        }),
+      );
+      assert.equal(acks.filter((a) => a.success).length, 2);
+      // A password create hashes one at a time (tens of ms each): a refusal answered only after the
+      // hashes of those ahead of it would come after the first room. Counted in flight, it comes at once.
+      assert.deepEqual(order, [...Array<string>(8).fill('too_many_rooms'), 'created', 'created']);
+    });
+  });
+
   describe('MAX_ROOMS=1', () => {
     const boot = withServer({ MAX_ROOMS: '1' });
 
