@@ -12,6 +12,7 @@ import { bailOnSignals } from '../bail.ts';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Load } from '../orchestrate.ts';
 import { rssMb } from '../proc.ts';
@@ -61,8 +62,9 @@ function normalAddresses(o: AbuseOptions): number {
 class AttackerProcess {
   private constructor(private readonly child: ChildProcess) {}
 
-  static async start(plan: AttackPlan): Promise<AttackerProcess> {
+  static async start(plan: AttackPlan, nice: number): Promise<AttackerProcess> {
     const child = fork(ATTACKER, [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    if (nice) setPriority(child.pid!, nice);
     const a = new AttackerProcess(child);
     try {
       await a.request({ type: 'prepare', plan }, 'ready', 60_000);
@@ -223,7 +225,7 @@ async function runPhase(attack: AttackName | undefined, port: number): Promise<P
           joinSockets: opt.joinSockets,
           slowPushers: opt.slowPushers,
         };
-        attacker = await AttackerProcess.start(plan);
+        attacker = await AttackerProcess.start(plan, opt.attackerNice);
         const a = attacker;
         stopAttacker = () => a.stop();
         running.add(stopAttacker);
@@ -331,7 +333,7 @@ try {
   const base = phases[0]!;
   const head =
     `watch-room bench:abuse: ${opt.rooms} rooms x ${opt.members} normal sockets, window ${opt.durationMs / 1000} s per phase, ` +
-    `fresh server (production defaults${Object.keys(opt.env).length ? ` + ${JSON.stringify(opt.env)}` : ''}) per phase, ${JSON.stringify(machine())}`;
+    `fresh server (production defaults${Object.keys(opt.env).length ? ` + ${JSON.stringify(opt.env)}` : ''}) per phase${opt.attackerNice ? `, attacker at nice ${opt.attackerNice}` : ''}, ${JSON.stringify(machine())}`;
   const targets =
     `targets: normal p99 during an attack within ${TARGETS.p99Factor}x of the baseline (and nothing lost), peak RSS at most ` +
     `${TARGETS.rssMarginMb} MB above the baseline's, attacker throttled or cut within ${TARGETS.throttleMs / 1000} s`;
