@@ -43,6 +43,8 @@ export const CUT_REASONS = [
   'slow_reader',
   /** Frames past the connection's `RATE_INBOUND_BYTES` budget (cut before parsing). */
   'inbound_bytes',
+  /** A frame nested or separated past anything the server accepts (cut before it is parsed). */
+  'frame_shape',
   /** A frame the Socket.IO parser could not decode. */
   'malformed',
   /** An IP refused more handshakes in a second than any client retries (its IP is locked out). */

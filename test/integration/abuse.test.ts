@@ -182,8 +182,9 @@ describe('abuse resistance (issue 5), production limits', () => {
       '42["__proto__",{"a":1}]',
       '42["constructor"]',
     ];
-    for (const frame of attacks) {
-      const raw = await rawConnect(srv.url, { localAddress: '127.0.0.14' });
+    for (const [i, frame] of attacks.entries()) {
+      // An address each: a frame that is cut locks its address out a while (FLOOD_BAN_MS).
+      const raw = await rawConnect(srv.url, { localAddress: `127.0.3.${i + 1}` });
       raw.ws.send(frame, { binary: false });
       raw.ws.send('42["heartbeat"]');
       await Promise.race([closed(raw.ws), new Promise((r) => setTimeout(r, 150))]);
@@ -193,6 +194,26 @@ describe('abuse resistance (issue 5), production limits', () => {
     assert.equal(res.status, 200);
     await roomWorks(owner, member, 'after garbage');
     assert.equal((await stats(srv.url)).totalRooms, before.totalRooms);
+  });
+
+  it('frames nested or separated past any payload are refused unparsed (acks answered, counted); one with no event head is cut', async () => {
+    const before = await stats(srv.url);
+    const raw = await rawConnect(srv.url, { localAddress: '127.0.0.15' });
+    raw.ws.send(`421["room:create",${'['.repeat(30_000)}${']'.repeat(30_000)}]`);
+    raw.ws.send(`422["room:join",{${Array.from({ length: 6_000 }, (_, i) => `"k${i}":0`).join(',')}}]`);
+    await until(() => raw.frames.filter((f) => /^43[12]\[\{"success":false,"error":"[^"]*","code":"invalid_payload"\}\]$/.test(f)).length, (n) => n === 2, {
+      what: 'both acks invalid_payload',
+    });
+    assert.equal(raw.ws.readyState, raw.ws.OPEN, 'not cut for it');
+    const mid = await stats(srv.url);
+    assert.equal(mid.abuse.refused.invalid_payload - before.abuse.refused.invalid_payload, 2);
+
+    const junk = await rawConnect(srv.url, { localAddress: '127.0.0.16' });
+    junk.ws.send(`42[1,${'['.repeat(30_000)}${']'.repeat(30_000)}]`);
+    await Promise.race([closed(junk.ws), new Promise((_, fail) => setTimeout(() => fail(new Error('not cut within 5 s')), 5000))]);
+    const after = await stats(srv.url);
+    assert.equal(after.abuse.disconnected.frame_shape - before.abuse.disconnected.frame_shape, 1);
+    raw.ws.terminate();
   });
 
   it('a signal pump is held to RATE_SIGNAL_BYTES; small offers and ICE candidates pass', async () => {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { guardedParser, WireError } from '../../src/wire/parser.ts';
+import { sanitize } from '../../src/wire/sanitize.ts';
 
 const event = (payload: unknown) => `2${JSON.stringify(['play:update', payload])}`;
 
@@ -32,5 +33,24 @@ describe('guardedParser', () => {
     await new Promise((r) => setTimeout(r, 150)); // 1,500 bytes back
     d.add(frame);
     assert.equal(got.length, 4);
+  });
+
+  it('a frame nested or separated past any payload reaches the handler with a small payload sanitize refuses, not parsed', () => {
+    const { d, got } = decoder(1e7, 1e7);
+    const deep = `${'['.repeat(30_000)}${']'.repeat(30_000)}`;
+    d.add(`27["room:create",${deep}]`);
+    d.add(`2/other,8["play:update",{${Array.from({ length: 6_000 }, (_, i) => `"k${i}":0`).join(',')}}]`);
+    const [a, b] = got as { id?: number; nsp: string; data: unknown[] }[];
+    assert.equal(a!.id, 7);
+    assert.equal(a!.data[0], 'room:create');
+    assert.equal(sanitize(a!.data[1]), undefined);
+    assert.ok(JSON.stringify(a!.data[1]).length < 64, 'the substitute, not the 60 KB original');
+    assert.deepEqual([b!.nsp, b!.id, b!.data[0]], ['/other', 8, 'play:update']);
+    assert.equal(sanitize(b!.data[1]), undefined);
+  });
+
+  it('a deep frame whose head is not an event\'s is cut', () => {
+    const { d } = decoder(1e7, 1e7);
+    assert.throws(() => d.add(`2[1,${'['.repeat(100)}${']'.repeat(100)}]`), (e: unknown) => e instanceof WireError && e.violation === 'frame_shape');
   });
 });
