@@ -27,7 +27,8 @@ Attacks (each from its own process, at 127.0.0.1; normal traffic comes from 127.
 Options:
   --attacks a,b,c       attacks or groups to run (default all)
   --duration S          measured window per phase, seconds; the attack runs through it (default 10)
-  --warmup S            attack (and traffic) before the window, not counted (default 2)
+  --warmup S            normal traffic before the window, not counted (default 2); the attack starts
+                        with the window, so its first burst counts
   --drain S             after the window, for late deliveries and answers (default 2)
   --rooms N             normal rooms (default 100)
   --members N           sockets per normal room (default 4)

@@ -233,15 +233,17 @@ async function runPhase(attack: AttackName | undefined, port: number): Promise<P
       try {
         const before = await readStats(t.url, key);
         t.takeLogs();
-        const attackStart = Date.now() + MEASURE_START_DELAY_MS;
-        const attackMs = opt.warmupMs + opt.durationMs;
+        // The attack starts with the measured window, after the normal traffic's warmup: its first
+        // burst, before any defence has acted, counts in the normal p99 (it used to fall in the warmup).
+        const attackStart = Date.now() + MEASURE_START_DELAY_MS + opt.warmupMs;
+        const attackMs = opt.durationMs;
         const rss = new RssSeries(t.pid, attackStart);
         rss.start();
         const resultP = attacker?.go(attackStart, attackMs, opt.drainMs);
         // A failed attacker must not leave the measurement hanging: its error is thrown below.
         resultP?.catch(() => undefined);
         const health = pollHealth(t.url);
-        log(`[${name}] ${attack ? 'attack' : 'traffic'} from +0.5 s: warmup ${opt.warmupMs / 1000} s, window ${opt.durationMs / 1000} s, drain ${opt.drainMs / 1000} s`);
+        log(`[${name}] traffic from +0.5 s: warmup ${opt.warmupMs / 1000} s, then window ${opt.durationMs / 1000} s${attack ? ' with the attack' : ''}, drain ${opt.drainMs / 1000} s`);
         const { merged, proc, generatorProc: genProc, loopWindow } = await load.measureWithProbes(
           { rate: 1, warmupMs: opt.warmupMs, durationMs: opt.durationMs, drainMs: opt.drainMs },
           { pids: [t.pid], resetLoop: () => t.resetLoop(), readLoop: () => t.readLoop() },
