@@ -33,7 +33,7 @@ async function busyRoom(url: string, senders: number): Promise<{ owner: Client; 
 
 /**
  * 30 KB offers toward the raw member from every sender, inside RATE_SIGNAL_BYTES (a 256 KB burst,
- * then 64 KB/s a sender): 1.2 MB at once from five senders, then 0.3 MB/s. Returns the stop.
+ * then 64 KB/s a sender): 1.4 MB at once from six senders, then 0.36 MB/s. Returns the stop.
  */
 function pumpOffers(senders: Client[], target: string): () => void {
   const offer = { type: 'offer', sdp: 'v=0 '.padEnd(30_000, 'x') };
@@ -59,16 +59,14 @@ describe('slow readers: cut by what they confirm reading (issue 5)', () => {
     reading(raw, false);
     const left = waitFor<string>(owner, 'room:member-left', (id) => id === raw.sid, 5000);
     const stop = pumpOffers([owner, ...members], raw.sid);
-    const started = Date.now();
     try {
+      // Within the 5 s of the wait at most 1.4 MB + 0.36 MB/s is sent: a loopback connection's
+      // kernel buffers take 4 MB before the server holds a byte of it, which is all a guard of
+      // the server's memory alone would see (it never cut within the wait).
       await left;
     } finally {
       stop();
     }
-    // At most 1.2 MB + 0.36 MB/s had been sent: a loopback connection's kernel buffers take
-    // 4 MB before the server holds a byte of it, which is all the first guard could see.
-    const seconds = (Date.now() - started) / 1000;
-    assert.ok(seconds < 3, `cut after ${seconds} s`);
     const after = await stats(srv.url);
     assert.equal(after.abuse.disconnected.slow_reader - before.abuse.disconnected.slow_reader, 1);
     raw.ws.terminate();
