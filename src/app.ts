@@ -154,6 +154,7 @@ export function createApp(config: Config, opts: AppOptions = {}): App {
       if (shuttingDown) return;
       shuttingDown = true; // /ready answers 503 from now on
       connections.closed = true;
+      connections.release();
       // Give load balancers that poll /ready time to stop sending clients here (SHUTDOWN_DRAIN_MS).
       if (config.http.shutdownDrainMs > 0) await new Promise((r) => setTimeout(r, config.http.shutdownDrainMs));
       gateway.shutdown();

@@ -87,6 +87,7 @@ export const envSchema = z.object({
   RATE_ROOM_PER_IP: rate('10:100'),
   FLOOD_CUT: rate('20:300'),
   FLOOD_BAN_MS: int(30_000, 0),
+  BAN_HOLD_MS: int(5_000, 0, 60_000),
   RATE_INBOUND_BYTES: rate('1048576:2097152'),
   MAX_BUFFERED_BYTES: int(1_048_576, 65_536),
   REFUSAL_LOG_INTERVAL_MS: int(60_000, 1_000),
@@ -189,6 +190,8 @@ export interface Config {
     maxConnectionsPerIp: number;
     /** After a socket is cut as abusive, new handshakes from its IP are refused this long. */
     floodBanMs: number;
+    /** A locked-out IP's new TCP connection is held open this long, unread, before it is closed (0: closed at once). */
+    banHoldMs: number;
     /** Bytes queued toward one socket (not yet taken by its reader) before it is cut. */
     maxBufferedBytes: number;
     /** A refusal is logged once per kind and offender per interval; every one is counted. */
@@ -317,6 +320,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     abuse: {
       maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
       floodBanMs: e.FLOOD_BAN_MS,
+      banHoldMs: e.BAN_HOLD_MS,
       maxBufferedBytes: e.MAX_BUFFERED_BYTES,
       refusalLogIntervalMs: e.REFUSAL_LOG_INTERVAL_MS,
     },

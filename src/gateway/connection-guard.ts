@@ -15,6 +15,10 @@ import type { IoServer } from './types.ts';
 
 /** Refused handshakes from one IP within a second past which it is locked out (no client retries so fast). */
 export const HANDSHAKE_FLOOD = 200;
+/** Locked-out connections held open at once (BAN_HOLD_MS); past this, closed at once. */
+export const MAX_HELD = 1_000;
+
+type ClientHandle = { getpeername?: (out: { address?: string }) => number; close?: () => void };
 
 export class ConnectionGuard {
   private readonly open = new Map<string, number>();
@@ -25,6 +29,9 @@ export class ConnectionGuard {
   private readonly floodedThisSecond = new Set<string>();
   /** IP → until when its handshakes are refused (after one of its sockets was cut as abusive). */
   private readonly bans = new Map<string, number>();
+  /** Locked-out connections held open, oldest first, with when each is to be closed. */
+  private readonly held: { client: ClientHandle; until: number }[] = [];
+  private holdTimer: NodeJS.Timeout | undefined;
   /** Set on shutdown: new handshakes go to another instance (rolling deploys). */
   closed = false;
 
@@ -74,22 +81,55 @@ export class ConnectionGuard {
   }
 
   private refuseOnHandle(server: unknown): void {
-    type ClientHandle = { getpeername?: (out: { address?: string }) => number; close?: () => void };
     const handle = (server as { _handle?: { onconnection?: (err: number, client?: ClientHandle) => void } })._handle;
     const accept = handle?.onconnection;
     if (!handle || typeof accept !== 'function') return;
     const refused = (ip: string | undefined) => this.refusedAtAccept(ip);
+    const hold = (client: ClientHandle) => this.hold(client);
     handle.onconnection = function (this: unknown, err: number, client?: ClientHandle): void {
       if (!err && typeof client?.getpeername === 'function' && typeof client.close === 'function') {
         const peer: { address?: string } = {};
         client.getpeername(peer);
         if (refused(peer.address)) {
-          client.close();
+          hold(client);
           return;
         }
       }
       accept.call(this, err, client);
     };
+  }
+
+  /**
+   * A locked-out IP's connection is held open, never read, for BAN_HOLD_MS, then closed (a
+   * tarpit): an attacker that waits on each connection, as reconnect loops and most scripts do,
+   * then opens a few a second instead of thousands, each of which cost a kernel handshake and an
+   * accept however early it was closed. A connection holds a file descriptor and a libuv handle,
+   * no socket object: at most MAX_HELD at once, past which they are closed at once as before.
+   */
+  private hold(client: ClientHandle): void {
+    const ms = this.config.abuse.banHoldMs;
+    if (ms <= 0 || this.closed || this.held.length >= MAX_HELD) {
+      client.close!();
+      return;
+    }
+    this.held.push({ client, until: Date.now() + ms });
+    this.holdTimer ??= setInterval(() => this.release(false), 250);
+    this.holdTimer.unref();
+  }
+
+  /** Closes the held connections that are due, or all of them (shutdown). */
+  release(all = true): void {
+    const now = Date.now();
+    while (this.held.length > 0 && (all || this.held[0]!.until <= now)) this.held.shift()!.client.close!();
+    if (this.held.length === 0 && this.holdTimer) {
+      clearInterval(this.holdTimer);
+      this.holdTimer = undefined;
+    }
+  }
+
+  /** Connections held open now (for tests and diagnostics). */
+  get heldCount(): number {
+    return this.held.length;
   }
 
   /** Engine.IO's `allowRequest`, called for handshakes (not for requests of an open session). */
