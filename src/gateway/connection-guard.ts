@@ -127,11 +127,6 @@ export class ConnectionGuard {
     }
   }
 
-  /** Connections held open now (for tests and diagnostics). */
-  get heldCount(): number {
-    return this.held.length;
-  }
-
   /** Engine.IO's `allowRequest`, called for handshakes (not for requests of an open session). */
   allowRequest = (req: IncomingMessage, cb: (err: string | null | undefined, ok: boolean) => void): void => {
     if (this.closed) return cb('shutting down', false);
