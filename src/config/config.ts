@@ -192,7 +192,7 @@ export interface Config {
     floodBanMs: number;
     /** A locked-out IP's new TCP connection is held open this long, unread, before it is closed (0: closed at once). */
     banHoldMs: number;
-    /** Bytes queued toward one socket (not yet taken by its reader) before it is cut. */
+    /** What one socket may have outstanding: held in the server's memory, or sent and not confirmed read (write-guard.ts). */
     maxBufferedBytes: number;
     /** A refusal is logged once per kind and offender per interval; every one is counted. */
     refusalLogIntervalMs: number;

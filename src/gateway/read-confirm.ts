@@ -8,8 +8,8 @@
  * see it.
  *
  * Engine.IO's own heartbeat can tell: a client answers a ping only once it has read everything
- * sent before the ping. So once more than `probeBytes` went to a client since its last confirmed
- * read, the guard sends Engine.IO's ping early (the same ping, the same timeout: the client answers
+ * sent before the ping. So once more than `probeBytes` (max / 8) went to a client since its last
+ * confirmed read, the guard sends Engine.IO's ping early (the same ping, the same timeout: the client answers
  * it as any other, and Engine.IO's next scheduled ping moves on from the answer). The answer
  * confirms every byte sent before the ping. The bytes sent since the last confirmed ping are the
  * client's *unconfirmed* bytes: whatever sits in the server's memory, in both kernels and on the
@@ -46,6 +46,11 @@ export class ReadState {
   probeSince = 0;
 }
 
+/** Unconfirmed bytes past which a probe is sent (and a socket is worth watching). */
+export function probeBytes(limits: ReadLimits): number {
+  return limits.max / 8;
+}
+
 export type ReadVerdict = 'ok' | 'probe' | 'cut';
 
 export interface ReadJudgement {
@@ -71,7 +76,7 @@ export function judgeReads(state: ReadState, sent: number, pingOutstanding: bool
     const late = now - state.probeSince >= limits.graceMs && unconfirmed > limits.max / 2;
     return { verdict: late ? 'cut' : 'ok', unconfirmed, dropVolatile };
   }
-  if (unconfirmed > limits.max / 8 && !pingOutstanding) {
+  if (unconfirmed > probeBytes(limits) && !pingOutstanding) {
     state.probeAt = sent;
     state.probeSince = now;
     return { verdict: 'probe', unconfirmed, dropVolatile };

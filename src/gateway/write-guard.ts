@@ -19,7 +19,8 @@
  */
 import type { Logger } from 'pino';
 import type { Refusals } from '../observability/refusals.ts';
-import { judgeReads, ReadState, type ReadLimits } from './read-confirm.ts';
+import { byteLength } from '../wire/parser.ts';
+import { judgeReads, probeBytes, ReadState, type ReadLimits } from './read-confirm.ts';
 import type { IoServer, IoSocket } from './types.ts';
 import { isBehind, setBehind, wrapClient } from './volatile-drop.ts';
 
@@ -53,10 +54,11 @@ interface EngineConn {
   close(discard?: boolean): void;
 }
 
-function size(data: unknown): number {
-  if (typeof data === 'string') return data.length;
-  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength;
-  return 0;
+/** About the bytes a run of Engine.IO packets takes on the wire (their data, a type byte each). */
+function packetBytes(packets: readonly EnginePacket[] | undefined): number {
+  let n = 0;
+  if (packets) for (const p of packets) n += byteLength(p.data) + 1;
+  return n;
 }
 
 function websocketOf(conn: EngineConn): WsLike | undefined {
@@ -66,9 +68,7 @@ function websocketOf(conn: EngineConn): WsLike | undefined {
 /** Bytes queued toward a socket in the server's memory, not yet taken by the kernel. */
 export function queuedBytes(socket: IoSocket): number {
   const conn = socket.conn as unknown as EngineConn;
-  let n = 0;
-  const buffer = conn.writeBuffer;
-  if (buffer) for (const p of buffer) n += size(p.data);
+  let n = packetBytes(conn.writeBuffer);
   const ws = websocketOf(conn);
   if (typeof ws?.bufferedAmount === 'number') n += ws.bufferedAmount;
   return n;
@@ -138,8 +138,8 @@ export function watchSlowReaders(io: IoServer, maxBytes: number, refusals: Refus
     if (conn.transport?.name !== 'websocket') return;
     const t = reads.get(conn);
     if (!t) return;
-    for (const p of packets) t.sent += size(p.data) + 1;
-    if (!t.watched && t.sent - t.confirmed > maxBytes / 8) {
+    t.sent += packetBytes(packets);
+    if (!t.watched && t.sent - t.confirmed > probeBytes(limits)) {
       t.watched = true;
       watched.add(t);
     }
@@ -164,16 +164,15 @@ export function watchSlowReaders(io: IoServer, maxBytes: number, refusals: Refus
     }
     const conn = socket.conn as unknown as EngineConn;
     if (websocketOf(conn) === undefined) return false;
-    let pending = 0;
-    for (const p of conn.writeBuffer ?? []) pending += size(p.data) + 1;
-    const judged = judgeReads(t, t.sent + pending, conn.pingTimeoutTimer != null, now, limits);
+    const judged = judgeReads(t, t.sent + packetBytes(conn.writeBuffer), conn.pingTimeoutTimer != null, now, limits);
     if (judged.verdict === 'cut') {
       cut(socket, { unconfirmedBytes: judged.unconfirmed, queuedBytes: queuedBytes(socket) });
       return false;
     }
     if (judged.verdict === 'probe') sendProbe(conn);
     if (judged.dropVolatile !== isBehind(socket)) setBehind(socket, refusals, judged.dropVolatile);
-    return t.probeAt >= 0 || judged.dropVolatile || judged.unconfirmed > maxBytes / 8;
+    // Dropping audio implies more than probeBytes unconfirmed: watched until confirmed again.
+    return t.probeAt >= 0 || judged.unconfirmed > probeBytes(limits);
   }
 
   io.on('connection', onConnection);

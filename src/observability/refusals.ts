@@ -39,7 +39,7 @@ export type RefusalKind = (typeof REFUSAL_KINDS)[number];
 export const CUT_REASONS = [
   /** Refused events piled up beyond `FLOOD_CUT`: sustained abuse far beyond any real client. */
   'flood',
-  /** More than `MAX_BUFFERED_BYTES` sent toward a socket and not confirmed read (write-guard.ts). */
+  /** A socket that stopped reading: past `MAX_BUFFERED_BYTES` held for it, or half of it unconfirmed with a ping unanswered (write-guard.ts). */
   'slow_reader',
   /** Frames past the connection's `RATE_INBOUND_BYTES` budget (cut before parsing). */
   'inbound_bytes',

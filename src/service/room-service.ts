@@ -98,8 +98,8 @@ export class RoomService {
         now,
       );
       const inserted = await this.store.insert(room, caps);
-      if (inserted !== 'id_taken') flight.done();
       if (inserted === 'id_taken') continue; // id collision (§6): draw again
+      flight.done(); // the store counts it now (or refused it)
       if (inserted === 'too_many_rooms') return fail('too_many_rooms');
       this.log.info({ roomId: room.id, socketId: actor.socketId, roomType: room.roomType }, 'room created');
       const effects: Effect[] = [{ type: 'subscribe', socketId: actor.socketId, roomId: room.id, role: 'member' }];

@@ -41,7 +41,8 @@ export class WireError extends Error {
   }
 }
 
-function byteLength(obj: unknown): number {
+/** A frame's or packet's length: characters of a string, bytes of binary data. */
+export function byteLength(obj: unknown): number {
   if (typeof obj === 'string') return obj.length;
   if (obj instanceof ArrayBuffer || ArrayBuffer.isView(obj)) return obj.byteLength;
   return 0;
