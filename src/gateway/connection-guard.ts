@@ -18,6 +18,21 @@ export const HANDSHAKE_FLOOD = 200;
 /** Locked-out connections held open at once (BAN_HOLD_MS); past this, closed at once. */
 export const MAX_HELD = 1_000;
 
+/**
+ * What Engine.IO closes a connection for when the peer sent what no client sends (engine.io 6:
+ * the `ws` receiver's errors, as the WebSocket transport passes them on; the polling transport's
+ * own messages; a packet of no known type). A network failure (`transport close`, a poll closed
+ * prematurely, a timeout) is not among them.
+ */
+const BAD_FRAME = /^(?:(?:RangeError|Error): )?(?:Invalid WebSocket frame|Max payload size exceeded)|^payload too large$|^too many chunks$|^invalid content$|^invalid heartbeat direction$/;
+
+/** The refusal's description when Engine.IO closed for a bad frame, else undefined. */
+export function badFrame(reason: string, desc: unknown): string | undefined {
+  if (reason === 'parse error') return 'parse error';
+  if (reason !== 'transport error' || !(desc instanceof Error)) return undefined;
+  return BAD_FRAME.test(desc.message) ? desc.message.slice(0, 100) : undefined;
+}
+
 type ClientHandle = { getpeername?: (out: { address?: string }) => number; close?: () => void };
 
 export class ConnectionGuard {
@@ -146,15 +161,22 @@ export class ConnectionGuard {
     );
   };
 
-  /** Counts each Engine.IO connection against its IP until it closes. */
+  /**
+   * Counts each Engine.IO connection against its IP until it closes; one closed by Engine.IO for a
+   * frame no client sends (badFrame) is counted, and its IP locked out as for any abusive cut.
+   */
   track(io: IoServer): void {
-    io.engine.on('connection', (conn: { request: IncomingMessage; once(e: 'close', f: () => void): void }) => {
+    io.engine.on('connection', (conn: { request: IncomingMessage; once(e: 'close', f: (reason: string, desc?: unknown) => void): void }) => {
       const ip = clientIp(conn.request, this.trust);
       this.open.set(ip, (this.open.get(ip) ?? 0) + 1);
-      conn.once('close', () => {
+      conn.once('close', (reason, desc) => {
         const n = (this.open.get(ip) ?? 1) - 1;
         if (n <= 0) this.open.delete(ip);
         else this.open.set(ip, n);
+        const bad = badFrame(reason, desc);
+        if (bad === undefined) return;
+        this.refusals.cut('bad_frame', { ip }, { error: bad });
+        this.ban(ip);
       });
     });
   }

@@ -96,7 +96,7 @@ export function attachGateway(
     // closed the connection (wire/parser.ts); count it, and lock out an abuser's IP for a while.
     socket.on('error', (err: Error) => {
       if (err instanceof WireError) conn.cut(err.violation);
-      else guards.refusals.cut('malformed', { ip: socket.data.ip, socketId: socket.id }, { error: err.message.slice(0, 100) });
+      else conn.cut('malformed', { error: err.message.slice(0, 100) });
     });
 
     log.info({ socketId: socket.id, recovered: socket.recovered, transport: socket.conn.transport.name }, 'connected');

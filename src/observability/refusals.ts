@@ -47,6 +47,12 @@ export const CUT_REASONS = [
   'frame_shape',
   /** A frame the Socket.IO parser could not decode. */
   'malformed',
+  /**
+   * A frame the transport itself refuses, closed by Engine.IO before any parser sees it: a
+   * WebSocket frame past `MAX_HTTP_BUFFER_SIZE` (close 1009) or not UTF-8 (1007) or broken, a
+   * polling body past the cap or unreadable, an Engine.IO packet of no known type.
+   */
+  'bad_frame',
   /** An IP refused more handshakes in a second than any client retries (its IP is locked out). */
   'handshake_flood',
 ] as const;

@@ -6,7 +6,7 @@
  * Timings are the benchmark's job (`npm run bench:abuse`), not these tests'.
  */
 import assert from 'node:assert/strict';
-import { Agent, get } from 'node:http';
+import { Agent, get, request } from 'node:http';
 import { createConnection } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
@@ -32,6 +32,22 @@ async function roomWorks(from: Client, to: Client, tag: string): Promise<void> {
   const got = waitFor<{ content: string }>(to, 'chat:message', (p) => p.content === content);
   from.emit('chat:message', { content, type: 'text' });
   await got;
+}
+
+/** One Engine.IO polling request from `localAddress`; status 0 when unanswered within `timeoutMs` (held, reset). */
+function pollingRequest(url: string, method: 'GET' | 'POST', body: string, localAddress: string, sid?: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
+  const path = `/socket.io/?EIO=4&transport=polling${sid ? `&sid=${sid}` : ''}`;
+  return new Promise((resolve) => {
+    const req = request(`${url}${path}`, { method, localAddress, agent: false, timeout: timeoutMs, headers: { 'Content-Type': 'text/plain' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve({ status: 0, body: '' }));
+    req.end(body);
+  });
 }
 
 const pcm = (n: number) => Array.from({ length: n }, (_, i) => i % 256);
@@ -195,6 +211,39 @@ describe('abuse resistance (issue 5), production limits', () => {
     assert.equal(res.status, 200);
     await roomWorks(owner, member, 'after garbage');
     assert.equal((await stats(srv.url)).totalRooms, before.totalRooms);
+  });
+
+  it('frames the transport refuses (past MAX_HTTP_BUFFER_SIZE, not UTF-8, no Engine.IO type) are counted as bad_frame and lock the address out', async () => {
+    const { owner, member } = await ownerAndMember(srv.url);
+    const before = await stats(srv.url);
+    const frames: { frame: string | Buffer; code: number }[] = [
+      { frame: `42${JSON.stringify(['chat:message', { content: 'x'.repeat(100_000), type: 'text' }])}`, code: 1009 },
+      { frame: Buffer.from([0x34, 0x32, 0x5b, 0x22, 0xff, 0xfe, 0x22, 0x5d]), code: 1007 },
+      { frame: '9garbage', code: 1005 },
+    ];
+    for (const [i, { frame, code }] of frames.entries()) {
+      const address = `127.0.4.${i + 1}`;
+      const raw = await rawConnect(srv.url, { localAddress: address });
+      const closedWith = new Promise<number>((r) => raw.ws.once('close', (c: number) => r(c)));
+      raw.ws.send(frame, { binary: false });
+      assert.equal(await closedWith, code, `frame ${i}: closed by the server with ${code}`);
+      await assert.rejects(rawConnect(srv.url, { localAddress: address, handshakeTimeout: 300 }), `frame ${i}: the address is locked out (FLOOD_BAN_MS)`);
+    }
+    // Polling: a body past the cap is answered 413 and the session closed (its pending long poll
+    // answered with the close packet, as socket.io-client always has one waiting).
+    const address = '127.0.4.9';
+    const open = await pollingRequest(srv.url, 'GET', '', address);
+    const sid = (JSON.parse(open.body.slice(1)) as { sid: string }).sid;
+    const poll = pollingRequest(srv.url, 'GET', '', address, sid);
+    await new Promise((r) => setTimeout(r, 50));
+    const post = await pollingRequest(srv.url, 'POST', `4${'x'.repeat(100_000)}`, address, sid);
+    assert.equal(post.status, 413);
+    assert.deepEqual(await poll, { status: 200, body: '1' }, 'the session closed');
+    const again = await pollingRequest(srv.url, 'GET', '', address, undefined, 300);
+    assert.equal(again.status, 0, 'the address is locked out (held unanswered, BAN_HOLD_MS)');
+    const after = await stats(srv.url);
+    assert.equal(after.abuse.disconnected.bad_frame - before.abuse.disconnected.bad_frame, 4);
+    await roomWorks(owner, member, 'after bad frames');
   });
 
   // That such a frame is not parsed is wire-parser.test.ts's to show; here, what the client sees.

@@ -56,7 +56,7 @@ describe('Refusals', () => {
     refusals.cut('flood', { ip: '10.0.0.9', socketId: 'x' });
     refusals.cut('slow_reader', { ip: '10.0.0.9', socketId: 'y' }, { queuedBytes: 5_000_000 });
     await flush();
-    assert.deepEqual(refusals.snapshot().disconnected, { flood: 2, slow_reader: 1, inbound_bytes: 0, frame_shape: 0, malformed: 0, handshake_flood: 0 });
+    assert.deepEqual(refusals.snapshot().disconnected, { flood: 2, slow_reader: 1, inbound_bytes: 0, frame_shape: 0, malformed: 0, bad_frame: 0, handshake_flood: 0 });
     assert.equal(lines.length, 3);
     assert.equal(lines[2]!.queuedBytes, 5_000_000);
   });
