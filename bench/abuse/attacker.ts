@@ -6,6 +6,7 @@
 import { CpuMeter, type Attack } from './common.ts';
 import { connFlood, roomFlood } from './conn-flood.ts';
 import { flood, isFlood } from './flood.ts';
+import { roomFanout } from './fanout.ts';
 import { garbage, isGarbage } from './garbage.ts';
 import type { AttackPlan, FromAttacker, ToAttacker } from './ipc.ts';
 import { joinSpam } from './join-spam.ts';
@@ -26,6 +27,8 @@ function make(p: AttackPlan): Attack {
       return roomFlood(p);
     case 'join-spam':
       return joinSpam(p);
+    case 'room-fanout':
+      return roomFanout(p);
     case 'slow-reader':
     case 'signal-pump':
       return slowReader(p);

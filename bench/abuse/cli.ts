@@ -15,13 +15,15 @@ Attacks (each from its own process, at 127.0.0.1; normal traffic comes from 127.
   conn-flood      connections opened and held, as fast as they complete
   room-flood      sockets each creating (and holding) a room
   join-spam       room:join with wrong passwords against one password room
+  room-fanout     50 sockets of one IP fill one room, each sending full-size audio within its own
+                  limits: the server is asked to relay 49 times what they send
   garbage         oversized frames, deep nesting, huge arrays, invalid UTF-8, broken packets, all at once
   slow-reader     a member that stops reading while its room is pushed at full allowed rate
   signal-pump     the same pushing, the member reading: traffic within every limit (what the server
                   keeps for connection state recovery); nothing to throttle
   garbage-<kind>  one kind of garbage alone: oversize deep-array deep-object huge-array many-keys
                   invalid-utf8 eio-junk (not in 'all')
-  groups: all (default: the eleven above but garbage-<kind>), event-flood (the five floods),
+  groups: all (default: the twelve above but garbage-<kind>), event-flood (the five floods),
           garbage-each (the seven garbage-<kind>)
 
 Options:

@@ -14,6 +14,7 @@ export const DEFAULT_ATTACKS = [
   'conn-flood',
   'room-flood',
   'join-spam',
+  'room-fanout',
   'garbage',
   'slow-reader',
   'signal-pump',
