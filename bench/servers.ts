@@ -94,6 +94,7 @@ function serverEnv(o: TargetOptions, port: number, i: number, prefix: string | u
     MAX_CONNECTIONS_PER_IP: '1000000',
     RATE_CONNECT_PER_IP: WIDE_RATE,
     RATE_ROOM_PER_IP: WIDE_RATE,
+    RATE_FANOUT_BYTES_PER_IP: '1000000000000:1000000000000',
     ...(prefix ? { REDIS_URL: o.redisUrl, REDIS_PREFIX: prefix, INSTANCE_ID: `bench-${i}` } : {}),
     ...o.env,
   };

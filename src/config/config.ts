@@ -78,6 +78,7 @@ export const envSchema = z.object({
   RATE_PLAYBACK: rate('20:60'),
   RATE_SIGNAL: rate('40:400'),
   RATE_SIGNAL_BYTES: rate('65536:262144'),
+  RATE_FANOUT_BYTES_PER_IP: rate('33554432:100663296'),
   RATE_AUDIO: rate('16:48'),
   PASSWORD_ATTEMPTS: rate('0.02:5'),
   PASSWORD_ATTEMPTS_PER_IP: rate('0.1:30'),
@@ -180,6 +181,12 @@ export interface Config {
     connectPerIp: RateSpec;
     /** `room:*` events per client IP, over all its sockets. */
     roomPerIp: RateSpec;
+    /**
+     * Bytes the server relays on behalf of one IP's sockets (a room event's size, at least
+     * FANOUT_MIN_BYTES, times its listeners on this instance), per second: what one IP can make
+     * the server send, however many sockets it fills a room with.
+     */
+    fanoutPerIp: RateSpec;
     /** Refused events a socket may pile up before it is disconnected as abusive. */
     floodCut: RateSpec;
     /** Bytes a connection may send (every frame, before it is parsed); past it, the connection is cut. */
@@ -314,6 +321,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       signalBytes: e.RATE_SIGNAL_BYTES,
       connectPerIp: e.RATE_CONNECT_PER_IP,
       roomPerIp: e.RATE_ROOM_PER_IP,
+      fanoutPerIp: e.RATE_FANOUT_BYTES_PER_IP,
       floodCut: e.FLOOD_CUT,
       inboundBytes: e.RATE_INBOUND_BYTES,
     },

@@ -10,7 +10,7 @@ import type { Clock, Effect } from '../domain/types.ts';
 import type { CutReason, Refusals, RefusalKind } from '../observability/refusals.ts';
 import type { Actor } from '../service/room-service.ts';
 import type { HandlerDeps } from './handler.ts';
-import { SocketRateLimiter, TokenBucket, type SharedRateLimiter } from './rate-limit.ts';
+import { SocketRateLimiter, TokenBucket, type KeyedRateLimiter, type SharedRateLimiter } from './rate-limit.ts';
 import { SerialQueue } from './serial-queue.ts';
 import type { IoSocket } from './types.ts';
 
@@ -23,8 +23,13 @@ export interface ConnectionShared {
   /** Locks an IP's handshakes out for a while (FLOOD_BAN_MS). */
   ban(ip: string): void;
   roomPerIp: SharedRateLimiter;
+  /** Bytes relayed on behalf of each IP (RATE_FANOUT_BYTES_PER_IP), on this instance. */
+  fanoutPerIp: KeyedRateLimiter;
   apply(effects: readonly Effect[]): void;
 }
+
+/** What one delivery costs at least, however small the event: its framing and write (issue 5). */
+export const FANOUT_MIN_BYTES = 4096;
 
 /** The actor a command acts as: read fresh from the socket each time (§5.2, §5.21). */
 export function actorOf(socket: IoSocket): Actor {
@@ -66,6 +71,16 @@ export class Connection implements HandlerDeps {
   roomPerIp(): Promise<boolean> {
     // Redis away: the per-socket limit still holds.
     return this.shared.roomPerIp.take(this.socket.data.ip).catch(() => true);
+  }
+
+  fanout(size: number): boolean {
+    const { socket } = this;
+    // Listeners on this instance (each instance fans out to its own): the room's local sockets
+    // but the sender. A socket in no room relays nothing.
+    const roomId = socket.data.roomId ?? socket.data.helperRoomId;
+    const listeners = roomId === undefined ? 0 : (socket.nsp.adapter.rooms.get(roomId)?.size ?? 1) - 1;
+    if (listeners <= 0) return true;
+    return this.shared.fanoutPerIp.takeN(socket.data.ip, listeners * Math.max(size, FANOUT_MIN_BYTES));
   }
 
   refuse(kind: RefusalKind, event: string): void {

@@ -17,7 +17,7 @@ import { buildEventTable } from './events.ts';
 import { handleEvent } from './handler.ts';
 import type { Refusals } from '../observability/refusals.ts';
 import { WireError } from '../wire/parser.ts';
-import type { SharedRateLimiter } from './rate-limit.ts';
+import { KeyedRateLimiter, type SharedRateLimiter } from './rate-limit.ts';
 import type { SerialQueue } from './serial-queue.ts';
 import type { IoServer, IoSocket } from './types.ts';
 
@@ -66,6 +66,7 @@ export function attachGateway(
     refusals: guards.refusals,
     ban: (ip) => guards.ban(ip),
     roomPerIp: guards.roomPerIp,
+    fanoutPerIp: new KeyedRateLimiter(config.rates.fanoutPerIp, clock),
     apply,
   };
 

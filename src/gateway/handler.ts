@@ -48,6 +48,9 @@ export const noPayload = (): Parsed<undefined> => ({ ok: true, value: undefined 
 
 export const simpleFailAck = (code: ErrorCode) => failureAck(code);
 
+/** The events relayed to a room (chat, playback, audio): they spend the IP's relay budget. */
+const FANOUT_CLASSES: ReadonlySet<RateClass> = new Set<RateClass>(['chat', 'playback', 'audio']);
+
 /** Refusal codes of the service worth counting as possible abuse (issue 5). */
 const COUNTED_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['too_many_attempts', 'too_many_rooms']);
 
@@ -55,6 +58,11 @@ export interface HandlerDeps {
   limiter: SocketRateLimiter;
   /** Spends one of the IP's `room:*` tokens (shared by all its sockets); false when none was left. */
   roomPerIp(): Promise<boolean>;
+  /**
+   * Spends what relaying an event of `size` bytes to the socket's room costs against the IP's
+   * budget (RATE_FANOUT_BYTES_PER_IP); false when it does not fit.
+   */
+  fanout(size: number): boolean;
   /** Counts a refusal against the socket; enough of them in a row cut it (FLOOD_CUT). */
   refuse(kind: RefusalKind, event: string): void;
   queue: SerialQueue;
@@ -106,6 +114,13 @@ export function handleEvent<P>(socket: IoSocket, event: string, spec: EventSpec<
       // A signal pump within RATE_SIGNAL (40 offers of 32 KB a second) would be 1.3 MB/s per socket.
       if (spec.rate === 'signal' && !deps.limiter.takeSignalBytes(parsed.size ?? 0)) {
         deps.refuse('rate_limited', event);
+        if (failAck) answer(ack, failAck('rate_limited'), deps.log);
+        return;
+      }
+      // 50 sockets of one IP in one room, each within its own limits, would have the server send
+      // 49 times what they send (issue 5, `bench:abuse` room-fanout).
+      if (FANOUT_CLASSES.has(spec.rate) && !deps.fanout(parsed.size ?? 0)) {
+        deps.refuse('fanout', event);
         if (failAck) answer(ack, failAck('rate_limited'), deps.log);
         return;
       }

@@ -103,6 +103,11 @@ export class KeyedRateLimiter {
 
   /** Spends one token for the key; false when none was left. */
   take(key: string): boolean {
+    return this.takeN(key, 1);
+  }
+
+  /** Spends `n` tokens for the key (a byte budget); false, spending nothing, when fewer are left. */
+  takeN(key: string, n: number): boolean {
     const now = this.clock.now();
     // Prune first: pruning after the lookup could drop this very bucket and forget its spend.
     if (++this.ops % 1024 === 0) this.prune(now);
@@ -112,7 +117,7 @@ export class KeyedRateLimiter {
       b = new TokenBucket(this.spec, now);
       this.buckets.set(key, b);
     }
-    return b.take(now);
+    return b.takeN(n, now);
   }
 
   /** Gives back a token spent for the key (a known bucket only: an unknown one is full). */

@@ -33,6 +33,8 @@ export const REFUSAL_KINDS = [
   'banned',
   /** Volatile traffic (relayed audio) dropped toward a socket behind in its reading (write-guard.ts). */
   'slow_reader',
+  /** A room event over its IP's relay budget (`RATE_FANOUT_BYTES_PER_IP`): what it would make the server send. */
+  'fanout',
 ] as const;
 export type RefusalKind = (typeof REFUSAL_KINDS)[number];
 

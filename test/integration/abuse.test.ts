@@ -19,6 +19,7 @@ import {
   expectNone,
   joinRoom,
   ownerAndMember,
+  Recorder,
   waitFor,
   type Client,
 } from '../helpers/client.ts';
@@ -338,6 +339,42 @@ describe('abuse resistance (issue 5), production limits', () => {
       chatMarker(b.owner, 'marker b'),
     );
     await expectNone(b.member, 'voice:offer', () => undefined, chatMarker(b.owner, 'marker b2'));
+  });
+});
+
+describe('room fan-out from one IP: RATE_FANOUT_BYTES_PER_IP (issue 5)', () => {
+  let srv: TestServer;
+  // 300 KB/s, burst 300 KB: a full-size chunk (~29 KB of JSON) to 5 listeners costs ~145 KB.
+  before(async () => (srv = await startServer({ ...PRODUCTION_LIMITS, RATE_FANOUT_BYTES_PER_IP: '300000:300000' })));
+  after(() => srv.close());
+  afterEach(closeAll);
+
+  it('sockets of one IP in one room are relayed until the IP\'s budget is spent, then dropped and counted; another IP\'s member is relayed', async () => {
+    const attackers = [];
+    for (let i = 0; i < 5; i++) attackers.push(await connect(srv.url, { localAddress: '127.0.5.1' } as object));
+    const room = await createRoom(attackers[0]!, { userName: 'a0' });
+    for (const [i, a] of attackers.slice(1).entries()) assert.equal((await joinRoom(a, { roomId: room.id, userName: `a${i + 1}` })).success, true);
+    const victim = await connect(srv.url, { localAddress: '127.0.5.2' } as object);
+    assert.equal((await joinRoom(victim, { roomId: room.id, userName: 'victim' })).success, true);
+    const before = await stats(srv.url);
+    const heard = new Recorder(victim);
+
+    // 5 x 8 chunks within each socket's own limits (RATE_AUDIO burst 48): 40 x 5 listeners asked.
+    for (let n = 0; n < 8; n++) for (const a of attackers) a.emit('voice:audio-chunk', { roomId: room.id, audioData: pcm(8192), sampleRate: 16000 });
+    const mid = await until(() => stats(srv.url), (s) => s.abuse.refused.fanout - before.abuse.refused.fanout >= 30, { what: 'fan-out refusals counted' });
+    const refused = mid.abuse.refused.fanout - before.abuse.refused.fanout;
+    assert.ok(refused < 40, `some relayed (${refused} of 40 refused)`);
+
+    // The other IP's budget is its own: its chunks (two fit its burst) and its chat reach the
+    // attackers' sockets. One at a time: a volatile chunk meets a transport still writing the last.
+    const got = new Recorder(attackers[0]!);
+    for (let n = 1; n <= 2; n++) {
+      victim.emit('voice:audio-chunk', { roomId: room.id, audioData: pcm(8192), sampleRate: 16000 });
+      await until(() => got.count('voice:audio-chunk'), (c) => c === n, { what: `the victim's chunk ${n} relayed` });
+    }
+    await roomWorks(victim, attackers[0]!, 'fan-out');
+    const relayed = heard.count('voice:audio-chunk');
+    assert.ok(relayed >= 1 && relayed <= 40 - refused, `relayed ${relayed}: at most the ${40 - refused} not refused`);
   });
 });
 

@@ -103,6 +103,18 @@ describe('SocketRateLimiter', () => {
 describe('KeyedRateLimiter', () => {
   const guesses: RateSpec = { perSecond: 0.02, burst: 5 };
 
+  it('takeN spends a byte budget per key: nothing when it does not fit, refilled with time', () => {
+    const clock = fakeClock();
+    const lim = new KeyedRateLimiter({ perSecond: 1000, burst: 3000 }, clock);
+    assert.equal(lim.takeN('a', 2500), true);
+    assert.equal(lim.takeN('a', 600), false, 'only 500 left');
+    assert.equal(lim.takeN('a', 500), true, 'the refused spend took nothing');
+    assert.equal(lim.takeN('b', 3000), true, 'another key has its own');
+    clock.advance(1000);
+    assert.equal(lim.takeN('a', 1000), true);
+    assert.equal(lim.takeN('a', 1), false);
+  });
+
   it('give() on an unknown key remembers nothing; on a spent key returns a token', () => {
     const lim = new KeyedRateLimiter(guesses, fakeClock());
     lim.give('ip');
