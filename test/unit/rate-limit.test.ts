@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RateSpec } from '../../src/config/config.ts';
+import { loadConfig, type RateSpec } from '../../src/config/config.ts';
+import { FANOUT_MIN_BYTES } from '../../src/gateway/connection.ts';
 import { KeyedRateLimiter, RATE_CLASSES, SocketRateLimiter, TokenBucket, type RateClass } from '../../src/gateway/rate-limit.ts';
 
 function fakeClock(start = 1_000_000) {
@@ -170,5 +171,42 @@ describe('KeyedRateLimiter', () => {
     assert.equal(lim.take('victim'), true);
     assert.equal(lim.size, 1024, 'the spent token is remembered');
     assert.equal(lim.take('victim'), false, 'a second guess with burst 1 is refused');
+  });
+});
+
+describe('RATE_FANOUT_BYTES_PER_IP default (issue 5, PROTOCOL §5.18)', () => {
+  // The real client's audio: 8192 byte values every ~256 ms, about 29 KB of JSON (§5.18).
+  const CHUNK_JSON = JSON.stringify(Array.from({ length: 8192 }, (_, i) => (i * 7919) % 256)).length;
+  const LISTENERS = 49; // a full room (MAX_MEMBERS_PER_ROOM 50) but the speaker
+  const spec = loadConfig({}).rates.fanoutPerIp;
+
+  /** Chunks relayed of those sent by `speakers` sockets of one IP at `perSecond` each for `seconds`. */
+  function relayed(speakers: number, perSecond: number, seconds: number): { sent: number; relayed: number } {
+    const clock = fakeClock();
+    const lim = new KeyedRateLimiter(spec, clock);
+    let sent = 0;
+    let ok = 0;
+    const stepMs = 1000 / (speakers * perSecond);
+    for (let t = 0; t < seconds * 1000; t += stepMs) {
+      clock.advance(stepMs);
+      sent++;
+      if (lim.takeN('household', LISTENERS * Math.max(CHUNK_JSON, FANOUT_MIN_BYTES))) ok++;
+    }
+    return { sent, relayed: ok };
+  }
+
+  it('four people of one household speaking at once in a full room, for ten minutes: never refused', () => {
+    const r = relayed(4, 4, 600);
+    assert.equal(r.relayed, r.sent);
+  });
+
+  it('the client bug\'s three streams from one speaker in a full room: never refused', () => {
+    const r = relayed(1, 12, 600);
+    assert.equal(r.relayed, r.sent);
+  });
+
+  it('fifty sockets of one IP at 15 chunks a second (bench:abuse room-fanout): under a twentieth relayed after the burst', () => {
+    const r = relayed(50, 15, 60);
+    assert.ok(r.relayed / r.sent < 0.05, `${r.relayed} of ${r.sent}`);
   });
 });
