@@ -5,7 +5,8 @@
  *
  * An instance that could not reach Redis itself does not judge others: after its own heartbeats
  * fail, it waits one full TTL of successful heartbeats (everyone has had the chance to beat again)
- * before it calls anyone dead. So a Redis outage never turns live members into "ghosts".
+ * before it calls anyone dead. So a Redis outage never turns live members into "ghosts". Nor does
+ * a stall of this process: while its own last good beat is overdue, it does not judge either.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -61,6 +62,8 @@ export class RedisRegistry implements InstanceRegistry {
   private live = new Set<string>();
   /** Since when our own heartbeats have succeeded without a failure (null: failing now). */
   private healthySince: number | null = null;
+  /** When our last heartbeat succeeded. */
+  private lastBeatOk = 0;
 
   constructor(
     redis: Redis,
@@ -96,7 +99,10 @@ export class RedisRegistry implements InstanceRegistry {
       // A beat that took longer than a beat period means Redis stalled: other instances' beats
       // were stuck as well, so their scores say nothing about them yet. Not healthy.
       if (Date.now() - started > this.heartbeatMs) this.unhealthy('instance heartbeat stalled');
-      else this.healthySince ??= Date.now();
+      else {
+        this.healthySince ??= Date.now();
+        this.lastBeatOk = Date.now();
+      }
     } catch (err) {
       this.unhealthy('instance heartbeat failed', err);
     }
@@ -109,6 +115,10 @@ export class RedisRegistry implements InstanceRegistry {
 
   async refresh(): Promise<boolean> {
     const started = Date.now();
+    // Our own beat is overdue: this process stalled (its timers ran late), and another instance's
+    // beat may be overdue for the same reason: the same overloaded machine, or in tests the same
+    // process. Its score says nothing about it yet; judge once our beats are on time again.
+    if (started - this.lastBeatOk > 2 * this.heartbeatMs) return false;
     try {
       this.live = new Set(await this.redis.wrsLive(this.key, this.ttlMs));
     } catch {
