@@ -79,7 +79,7 @@ export function roomFanout(plan: AttackPlan): Attack {
           if (!ack?.success) throw new Error(`join ${i} refused: ${JSON.stringify(ack)}`);
         }
         listen(s);
-        // Room for 60 s of chunks; the seq fits in three byte values.
+        // Room for 120 s of chunks; the seq fits in three byte values.
         const x: Sender = { s, sent: new TimeLog(), got: new Uint8Array(PER_SECOND * 120), seq: 0 };
         senders.push(x);
         bySid.set(s.sid, x);
